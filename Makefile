@@ -1,0 +1,44 @@
+# Quick start:  make demo   (set up .venv, run the demo)
+#               make test   (set up .venv with dev extras, run the whole suite)
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# Backend-dependent tests (layers, models) run once per Keras backend.
+BACKEND_TESTS := tests/layers tests/applications tests/test_import_without_tensorflow.py
+PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+.PHONY: demo test test-fast docs lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+demo: $(VENV)/.installed
+	$(BIN)/python -m keras_video.demo
+
+test: $(VENV)/.installed-dev
+	KERAS_BACKEND=tensorflow $(PYTEST) tests
+	KERAS_BACKEND=jax $(PYTEST) $(BACKEND_TESTS)
+	KERAS_BACKEND=torch $(PYTEST) $(BACKEND_TESTS)
+	$(BIN)/python -m mkdocs build --strict --quiet --site-dir $(VENV)/site
+
+# One backend, no docs: for the edit-test loop.
+test-fast: $(VENV)/.installed-dev
+	KERAS_BACKEND=$${KERAS_BACKEND:-jax} $(PYTEST) tests
+
+docs: $(VENV)/.installed-dev
+	$(BIN)/python -m mkdocs build --strict --site-dir $(VENV)/site
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/python -m ruff check keras_video tests benchmarks
+
+clean:
+	rm -rf $(VENV) site build *.egg-info

@@ -1,0 +1,1 @@
+"""Video models as `keras.applications`-style constructors."""

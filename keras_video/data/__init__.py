@@ -1,0 +1,4 @@
+"""Video decoding, clip sampling, transforms and tf.data datasets.
+
+Importing this package imports TensorFlow (for tf.data).
+"""

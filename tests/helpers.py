@@ -1,0 +1,53 @@
+"""Checks every keras-video layer test runs (after keras' `run_layer_test`)."""
+
+import keras
+import numpy as np
+
+
+def as_list(x):
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def check_layer(layer, inputs, tmp_path, expected_output_shape=None, atol=1e-6):
+    """Output shape, `compute_output_shape`, config and `.keras` round trips.
+
+    Builds a functional model around `layer`, saves it as `.keras`, loads it back
+    with `safe_mode=True` and checks it gives the same outputs. Returns the eager
+    outputs (NumPy) for further checks.
+    """
+    inputs_list = as_list(inputs)
+    input_shapes = [tuple(x.shape) for x in inputs_list]
+    call_inputs = inputs if isinstance(inputs, (list, tuple)) else inputs_list[0]
+
+    symbolic = [keras.Input(shape=s[1:], batch_size=s[0]) for s in input_shapes]
+    symbolic_in = symbolic if isinstance(inputs, (list, tuple)) else symbolic[0]
+    outputs = layer(symbolic_in)
+    model = keras.Model(symbolic_in, outputs)
+
+    eager = [keras.ops.convert_to_numpy(o) for o in as_list(model(call_inputs))]
+    computed = layer.compute_output_shape(
+        input_shapes if isinstance(inputs, (list, tuple)) else input_shapes[0]
+    )
+    computed = computed if isinstance(computed, list) else [computed]
+    if isinstance(computed[0], int) or computed[0] is None:
+        computed = [tuple(computed)]
+    for out, shape, sym in zip(eager, computed, as_list(outputs)):
+        assert out.shape == tuple(shape), (out.shape, shape)
+        assert tuple(sym.shape) == tuple(shape), (sym.shape, shape)
+    if expected_output_shape is not None:
+        assert eager[0].shape == tuple(expected_output_shape)
+
+    clone = layer.__class__.from_config(layer.get_config())
+    assert clone.get_config() == layer.get_config()
+
+    path = tmp_path / f"{layer.name}.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    again = [keras.ops.convert_to_numpy(o) for o in as_list(loaded(call_inputs))]
+    for a, b in zip(eager, again):
+        np.testing.assert_allclose(a, b, atol=atol)
+    return eager if len(eager) > 1 else eager[0]
+
+
+def count_params(weights):
+    return int(sum(np.prod(w.shape) for w in weights))
