@@ -1,0 +1,130 @@
+"""What every application constructor shares: input, head and weights.
+
+Constructors follow `keras.applications.ResNet50`:
+
+```python
+def Family(include_top=True, weights=None, input_tensor=None, input_shape=None,
+           pooling=None, classes=400, classifier_activation="softmax",
+           name="family", **family_args): ...
+```
+"""
+
+import os
+
+import keras
+
+
+def clip_input(
+    input_shape,
+    input_tensor,
+    default_shape,
+    min_frames=1,
+    min_size=1,
+    name="model",
+):
+    """Checks `input_shape` and returns `(model_inputs, x)`.
+
+    Args:
+        input_shape: `(frames, height, width, channels)` or `None` for
+            `default_shape`. Any entry but channels may be `None`.
+        input_tensor: optional Keras tensor to build the model on.
+        default_shape: the shape used when `input_shape` is `None`.
+        min_frames: the fewest frames the network accepts.
+        min_size: the smallest height and width the network accepts.
+        name: the model's name, for error messages.
+
+    Returns:
+        `(inputs, x)`: the model's `inputs` and the tensor to build on.
+    """
+    if input_shape is None:
+        input_shape = default_shape
+        if input_tensor is not None:
+            input_shape = tuple(input_tensor.shape[1:])
+    input_shape = tuple(input_shape)
+    if len(input_shape) != 4:
+        raise ValueError(
+            f"{name}: `input_shape` must be (frames, height, width, channels). "
+            f"Received: input_shape={input_shape}"
+        )
+    frames, height, width, channels = input_shape
+    if channels is None:
+        raise ValueError(
+            f"{name}: the channel axis of `input_shape` must be known. "
+            f"Received: input_shape={input_shape}"
+        )
+    if frames is not None and frames < min_frames:
+        raise ValueError(
+            f"{name} needs clips of at least {min_frames} frames. "
+            f"Received: input_shape={input_shape}"
+        )
+    for size in (height, width):
+        if size is not None and size < min_size:
+            raise ValueError(
+                f"{name} needs frames of at least {min_size}x{min_size} pixels. "
+                f"Received: input_shape={input_shape}"
+            )
+    if input_tensor is None:
+        inputs = keras.Input(shape=input_shape, name="clip")
+        return inputs, inputs
+    if not keras.backend.is_keras_tensor(input_tensor):
+        inputs = keras.Input(tensor=input_tensor, shape=input_shape, name="clip")
+        return inputs, inputs
+    return keras.utils.get_source_inputs(input_tensor), input_tensor
+
+
+def check_top_arguments(include_top, weights, classes, pooling, name):
+    """The `keras.applications` argument checks, with the same messages."""
+    if pooling not in (None, "avg", "max"):
+        raise ValueError(
+            f"{name}: `pooling` must be None, 'avg' or 'max'. Received: pooling={pooling!r}"
+        )
+    if include_top and (not isinstance(classes, int) or classes <= 0):
+        raise ValueError(
+            f"{name}: `classes` must be a positive integer when include_top=True. "
+            f"Received: classes={classes!r}"
+        )
+
+
+def pool_features(x, pooling):
+    """Global pooling over time and space of `(batch, t, h, w, c)` features."""
+    if pooling == "avg":
+        return keras.layers.GlobalAveragePooling3D(name="avg_pool")(x)
+    if pooling == "max":
+        return keras.layers.GlobalMaxPooling3D(name="max_pool")(x)
+    return x
+
+
+def classifier(x, classes, classifier_activation, dropout_rate=0.0):
+    """Dropout then the `predictions` dense layer, as in `keras.applications`."""
+    if dropout_rate:
+        x = keras.layers.Dropout(dropout_rate, name="dropout")(x)
+    return keras.layers.Dense(
+        classes, activation=classifier_activation, name="predictions"
+    )(x)
+
+
+# Named presets: {family name: {preset name: resolver(model) -> None}}.
+# Filled by the modules that provide weights (e.g. `weights.py`).
+PRESETS = {}
+
+
+def load_weights(model, weights, family):
+    """Loads `weights` into `model`.
+
+    `weights` is `None` (random init), a path to a `.weights.h5` file, or a
+    preset name registered in `PRESETS[family]`.
+    """
+    if weights is None:
+        return model
+    presets = PRESETS.get(family, {})
+    if weights in presets:
+        presets[weights](model)
+        return model
+    if isinstance(weights, (str, os.PathLike)) and os.path.exists(weights):
+        model.load_weights(weights)
+        return model
+    known = sorted(presets)
+    raise ValueError(
+        f"{family}: `weights` must be None, a path to an existing weights file, "
+        f"or one of the presets {known}. Received: weights={weights!r}"
+    )
