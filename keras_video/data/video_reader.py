@@ -495,7 +495,7 @@ class VideoReader:
         metadata = VideoMetadata(
             path=self.path,
             stream=stream.index,
-            codec=stream.codec_context.name,
+            codec=stream.codec_context.codec.canonical_name,
             num_frames=n,
             fps=fps,
             duration=float(duration),
