@@ -652,11 +652,11 @@ class VideoReader:
                     if i < frames[next_wanted]:
                         continue
                     if i > frames[next_wanted]:
-                        raise CorruptVideoError(
-                            f"{self.path}: frame {frames[next_wanted]} did not "
-                            "decode.",
-                            self.path,
-                        )
+                        # A wanted frame was decoded but did not come out under its
+                        # timestamp: the labels are out of order (or the decoder
+                        # dropped it). Count frames from the start instead; that
+                        # raises if the stream really is short.
+                        raise _TimestampsUnreliable()
                     store(i, _rotate(frame.to_ndarray(format="rgb24"),
                                      index.metadata.rotation))
                     next_wanted += 1

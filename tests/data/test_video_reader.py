@@ -6,6 +6,7 @@ carry their own index in flat blocks, so frame identity and seek correctness are
 exact.
 """
 
+import fractions
 import json
 import multiprocessing
 
@@ -53,6 +54,26 @@ def write_indexed_video(path, num_frames, gop, bframes, fps=30):
         stream.codec_context.max_b_frames = bframes
         for i in range(num_frames):
             frame = av.VideoFrame.from_ndarray(_frame_with_index(i), format="rgb24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def write_variable_rate_video(path):
+    """100 frames: 50 frames 20 ms apart, then 50 frames 100 ms apart."""
+    time_base = fractions.Fraction(1, 1000)
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=30, options={"threads": "1"})
+        stream.width, stream.height, stream.pix_fmt = BITS * BLOCK, 48, "yuv420p"
+        stream.codec_context.gop_size = 20
+        stream.codec_context.time_base = time_base
+        timestamp = 0
+        for i in range(100):
+            frame = av.VideoFrame.from_ndarray(_frame_with_index(i), format="rgb24")
+            frame.pts, frame.time_base = timestamp, time_base
+            timestamp += 20 if i < 50 else 100
             for packet in stream.encode(frame):
                 container.mux(packet)
         for packet in stream.encode():
@@ -137,6 +158,27 @@ def test_nonref_skipping_decodes_fewer_frames_bit_exact(long_gop_video, monkeypa
     np.testing.assert_array_equal(frames, expected)
     # Keyframe 50 to frame 104: 55 frames without skipping.
     assert len(decoded) < 55
+
+
+@pytest.mark.parametrize("backend", ["opencv", "pyav"])
+def test_variable_frame_rate_seek_is_exact(tmp_path, backend):
+    """OpenCV's own frame-number seek assumes a constant rate and lands on the
+    wrong frame here; the reader notices (timestamp check) and reads forward."""
+    path = write_variable_rate_video(tmp_path / "vfr.mp4")
+    capture = cv2.VideoCapture(str(path))
+    capture.set(cv2.CAP_PROP_POS_FRAMES, 80)
+    landed = _read_index(capture.read()[1][..., ::-1])
+    capture.release()
+    assert landed != 80  # the failure mode being guarded against
+    indices = [80, 90, 30, 95]
+    with VideoReader(path, backend=backend) as reader:
+        assert reader.num_frames == 100
+        frames = reader.get_frames(indices)
+        np.testing.assert_allclose(reader.get_timestamps([49, 50, 51]),
+                                   [0.98, 1.0, 1.1])
+    assert [_read_index(f) for f in frames] == indices
+    np.testing.assert_array_equal(frames,
+                                  sequential_frames(path, backend)[indices])
 
 
 def test_get_clips_shares_one_pass_and_matches_get_frames(long_gop_video):
@@ -341,6 +383,20 @@ def test_h265_frame_6_is_at_0_6_seconds(shared_data):
     with VideoReader(videos(shared_data) / "torchcodec_h265_video.mp4",
                      backend="pyav") as reader:
         np.testing.assert_array_equal(reader.get_frames([6, 2, 9]), expected[[6, 2, 9]])
+
+
+def test_out_of_order_timestamps_are_detected(shared_data, monkeypatch):
+    """The AVI's container timestamps disagree with the decoder's output order.
+    The reader counts frames for AVI up front; without that rule it must notice
+    at decode time and still return the frames of a sequential decode."""
+    import keras_video.data.video_reader as video_reader
+
+    monkeypatch.setattr(video_reader, "_CONTAINERS_WITHOUT_PTS", ())
+    path = videos(shared_data) / "mmaction2_test.avi"
+    indices = [2, 3, 100, 7]
+    with VideoReader(path, backend="pyav") as reader:
+        frames = reader.get_frames(indices)
+    np.testing.assert_array_equal(frames, sequential_frames(path, "pyav")[indices])
 
 
 def test_nasa_second_video_stream_by_container_index(shared_data):
