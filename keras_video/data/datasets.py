@@ -355,6 +355,26 @@ def _build(
         return clips, label, vid, elem_seed, ok
 
     ds = ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
+    ds = _finish(
+        ds, spec=spec, image_size=image_size, short_side=short_side, augment=augment,
+        interpolation=interpolation, label_mode=label_mode, num_classes=num_classes,
+        batch_size=batch_size, deterministic=deterministic, shard=shard,
+        with_video_id=with_video_id, num_crops=num_crops,
+    )  # fmt: skip
+    ds.file_paths = list(paths)
+    return ds
+
+
+def _finish(
+    ds, *, spec, image_size, short_side, augment, interpolation, label_mode,
+    num_classes, batch_size, deterministic, shard, with_video_id=False, num_crops=1,
+):  # fmt: skip
+    """Decoded `(clips, label, video_id, seed, ok)` elements -> the final dataset.
+
+    `clips` is uint8 `(num_clips, clip_length, h, w, 3)` of one video.
+    """
+    clip_length = spec.clip_length
+    num_clips = spec.num_clips
     if spec.on_error == "skip":
         ds = ds.filter(lambda clips, label, vid, elem_seed, ok: ok)
 
@@ -418,7 +438,6 @@ def _build(
         )
         ds = ds.with_options(options)
     ds.skipped_files = spec.skipped
-    ds.file_paths = list(paths)
     return ds
 
 
