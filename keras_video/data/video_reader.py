@@ -39,6 +39,7 @@ uint8 RGB.
 """
 
 import bisect
+import collections
 import dataclasses
 import os
 import pathlib
@@ -189,6 +190,7 @@ class VideoReader:
         self._pid = os.getpid()
         self._container = None  # PyAV handle
         self._capture = None  # OpenCV handle
+        self._cursor = None  # PyAV decode position, see `_DecodeCursor`
         self._capture_next = 0  # index of the frame the next cv2 grab returns
         self._opencv_seeks_ok = True
         self._closed = False
@@ -354,6 +356,7 @@ class VideoReader:
         state = self.__dict__.copy()
         state["_container"] = None
         state["_capture"] = None
+        state["_cursor"] = None
         state["_capture_next"] = 0
         return state
 
@@ -385,11 +388,13 @@ class VideoReader:
 
     def _drop_handles(self, close):
         handles = [h for h in (self._container, self._capture) if h is not None]
+        cursor = self._cursor
         self._container = None
         self._capture = None
+        self._cursor = None
         self._capture_next = 0
         if not close:
-            _INHERITED_HANDLES.extend(handles)
+            _INHERITED_HANDLES.extend(handles + [cursor])
             return
         for handle in handles:
             if hasattr(handle, "release"):
@@ -595,15 +600,25 @@ class VideoReader:
             self._pyav_decode_segment(keyframe, frames, store)
 
     def _pyav_decode_segment(self, keyframe, frames, store):
-        """Seeks to `keyframe` and decodes forward until all of `frames` are out."""
-        index = self._get_index()
-        keyframes = index.keyframes.tolist()
+        """Decodes forward until all of `frames` are out: from where the previous
+        request stopped when no keyframe lies in between, else after a seek to
+        `keyframe` (or an earlier one if the seek lands late)."""
+        cursor = self._cursor
+        if (
+            cursor is not None
+            and cursor.last_index < frames[0]
+            and keyframe <= cursor.last_index + 1
+            and not cursor.skipped.intersection(frames)
+        ):
+            self._pyav_decode_with(cursor, frames, store)
+            return
+        keyframes = self._get_index().keyframes.tolist()
         position = bisect.bisect_left(keyframes, keyframe)
         while True:
             from_start = position <= 0
+            cursor = self._pyav_seek(keyframes[max(position, 0)], from_start)
             try:
-                self._pyav_decode_from(keyframes[max(position, 0)], frames, store,
-                                       from_start)
+                self._pyav_decode_with(cursor, frames, store)
                 return
             except _SeekLandedLate:
                 if from_start:
@@ -614,41 +629,38 @@ class VideoReader:
                     ) from None
                 position -= 1
 
-    def _pyav_decode_from(self, keyframe, frames, store, from_start):
-        index = self._get_index()
+    def _pyav_seek(self, keyframe, from_start):
+        """A fresh `_DecodeCursor` positioned at `keyframe` (or the stream start)."""
         if from_start:
             self._drop_handles(close=True)  # a fresh open decodes from the start
-        container, stream, av = self._open_container()
-        codec = stream.codec_context
-        pts = index.pts
+        container, stream, _ = self._open_container()
         if not from_start:
-            container.seek(int(pts[keyframe]), stream=stream, backward=True,
-                           any_frame=False)
+            container.seek(int(self._get_index().pts[keyframe]), stream=stream,
+                           backward=True, any_frame=False)
+        self._cursor = _DecodeCursor(container.demux(stream), stream.codec_context)
+        return self._cursor
+
+    def _pyav_decode_with(self, cursor, frames, store):
+        """Pulls frames from `cursor` until all of `frames` (sorted) are stored."""
+        index = self._get_index()
+        av = _import_av()
+        pts = index.pts
+        rotation = index.metadata.rotation
         wanted = set(frames)
-        remaining = len(frames)
-        next_wanted = 0  # position in `frames` of the next frame to come out
-        last_index = -1
-        skip = None
+        next_wanted = 0
+        self._cursor = None  # restored below only if the cursor stays consistent
         try:
-            for packet in container.demux(stream):
-                if packet.size:
-                    timestamp = packet.pts if packet.pts is not None else packet.dts
-                    i = int(np.searchsorted(pts, timestamp))
-                    mode = "DEFAULT" if i in wanted else "NONREF"
-                else:
-                    mode = "DEFAULT"
-                if mode != skip:
-                    codec.skip_frame = mode
-                    skip = mode
-                for frame in codec.decode(packet):
+            while True:
+                while cursor.pending:
+                    frame = cursor.pending.popleft()
                     if frame.pts is None:
                         raise _TimestampsUnreliable()
                     i = int(np.searchsorted(pts, frame.pts))
-                    if i >= len(pts) or pts[i] != frame.pts or i <= last_index:
+                    if i >= len(pts) or pts[i] != frame.pts or i <= cursor.last_index:
                         raise _TimestampsUnreliable()
-                    if last_index < 0 and i > frames[0]:
+                    if cursor.last_index < 0 and i > frames[0]:
                         raise _SeekLandedLate()
-                    last_index = i
+                    cursor.last_index = i
                     if i < frames[next_wanted]:
                         continue
                     if i > frames[next_wanted]:
@@ -657,12 +669,28 @@ class VideoReader:
                         # dropped it). Count frames from the start instead; that
                         # raises if the stream really is short.
                         raise _TimestampsUnreliable()
-                    store(i, _rotate(frame.to_ndarray(format="rgb24"),
-                                     index.metadata.rotation))
+                    store(i, _rotate(frame.to_ndarray(format="rgb24"), rotation))
                     next_wanted += 1
-                    remaining -= 1
-                    if remaining == 0:
+                    if next_wanted == len(frames):
+                        cursor.skipped = {j for j in cursor.skipped if j > i}
+                        self._cursor = cursor
                         return
+                packet = next(cursor.packets, None)
+                if packet is None:
+                    break
+                if packet.size:
+                    timestamp = packet.pts if packet.pts is not None else packet.dts
+                    i = int(np.searchsorted(pts, timestamp))
+                    skip = i not in wanted
+                    if skip:
+                        cursor.skipped.add(i)
+                else:
+                    skip = False
+                mode = "NONREF" if skip else "DEFAULT"
+                if mode != cursor.skip_mode:
+                    cursor.codec.skip_frame = mode
+                    cursor.skip_mode = mode
+                cursor.pending.extend(cursor.codec.decode(packet))
         except av.FFmpegError as e:
             self._drop_handles(close=True)
             raise CorruptVideoError(
@@ -789,6 +817,21 @@ class VideoReader:
             "or OpenCV cannot decode it; backend='pyav' reports the exact error.",
             self.path,
         )
+
+
+class _DecodeCursor:
+    """Where a PyAV decode pass stands, kept between requests to read forward.
+
+    Holds at most the frames the decoder already returned (its reorder depth).
+    """
+
+    def __init__(self, packets, codec):
+        self.packets = packets  # demux iterator of the stream
+        self.codec = codec
+        self.pending = collections.deque()  # decoded, not yet looked at
+        self.last_index = -1  # last frame looked at
+        self.skipped = set()  # frames after last_index whose packet was skipped
+        self.skip_mode = None
 
 
 class _SeekLandedLate(Exception):

@@ -181,6 +181,20 @@ def test_variable_frame_rate_seek_is_exact(tmp_path, backend):
                                   sequential_frames(path, backend)[indices])
 
 
+def test_requests_in_sequence_continue_forward_exactly(long_gop_video):
+    """Later requests read on from where earlier ones stopped (no seek inside a
+    GOP); frames the decoder already skipped as unwanted force a fresh seek."""
+    expected = sequential_frames(long_gop_video, "pyav")
+    requests = [[10], [11], [12, 14], [13], [30, 32], [31], [33], [49], [50], [52],
+                [51], [53, 119], [118], [0]]
+    rng = np.random.default_rng(1)
+    requests += [[int(i)] for i in np.sort(rng.choice(120, 30, replace=False))]
+    with VideoReader(long_gop_video, backend="pyav") as reader:
+        for indices in requests:
+            np.testing.assert_array_equal(reader.get_frames(indices),
+                                          expected[indices])
+
+
 def test_get_clips_shares_one_pass_and_matches_get_frames(long_gop_video):
     clips = [[10, 12, 14], [13, 12, 11], [100, 20]]
     with VideoReader(long_gop_video, backend="pyav") as reader:
