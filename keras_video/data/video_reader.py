@@ -615,13 +615,13 @@ class VideoReader:
         keyframes = self._get_index().keyframes.tolist()
         position = bisect.bisect_left(keyframes, keyframe)
         while True:
-            from_start = position <= 0
-            cursor = self._pyav_seek(keyframes[max(position, 0)], from_start)
+            # position -1: reopen the file and decode from its very start.
+            cursor = self._pyav_seek(keyframes[max(position, 0)], position < 0)
             try:
                 self._pyav_decode_with(cursor, frames, store)
                 return
             except _SeekLandedLate:
-                if from_start:
+                if position < 0:
                     raise CorruptVideoError(
                         f"{self.path}: frame {frames[0]} did not decode (decoding "
                         "from the start of the stream).",
