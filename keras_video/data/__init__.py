@@ -22,5 +22,7 @@ from keras_video.data.samplers import all_clips
 from keras_video.data.samplers import random_clip
 from keras_video.data.samplers import uniform_clips
 from keras_video.data.synthetic import write_motion_dataset
+from keras_video.data.tfrecords import video_dataset_from_tfrecords
+from keras_video.data.tfrecords import write_tfrecords
 from keras_video.data.video_reader import VideoReader
 from keras_video.data.video_writer import write_video

@@ -238,6 +238,9 @@ class _ClipSpec:
         self.backend = backend
         self.on_error = on_error
         self.skipped = SkippedFiles()
+        # Frames with a shorter side above this are shrunk with OpenCV right
+        # after decoding (INTER_AREA), so the TF transforms touch fewer pixels.
+        self.max_short_side = None
 
     def indices(self, num_frames, fps, seed, path):
         kw = dict(
@@ -275,6 +278,7 @@ class _ClipSpec:
                     f"{path} decoded to {frames.shape[0]} frames, {idx.size} asked.",
                     path,
                 )
+            frames = self._shrink(frames)
             return frames.reshape(idx.shape + frames.shape[1:]), True
         except Exception as error:  # noqa: BLE001 - reported, never silent
             if self.on_error == "raise":
@@ -289,6 +293,19 @@ class _ClipSpec:
             return np.zeros((self.num_clips, self.clip_length, 1, 1, 3), np.uint8), False
 
 
+    def _shrink(self, frames):
+        h, w = frames.shape[1:3]
+        if self.max_short_side is None or min(h, w) <= self.max_short_side:
+            return frames
+        import cv2
+
+        scale = self.max_short_side / min(h, w)
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        return np.stack(
+            [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames]
+        )
+
+
 def _element_seeds(seed):
     """A (2,) int64 seed per element, drawn in order, new ones each epoch."""
     return tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(
@@ -297,19 +314,19 @@ def _element_seeds(seed):
 
 
 def _spatial(clips, seed, image_size, short_side, augment, interpolation):
-    """Resize short side, crop to `image_size`, maybe flip; float32 in [0, 255]."""
+    """Resize short side, crop to `image_size`, maybe flip; float32 in [0, 255].
+
+    The resize and crop are fused (`transforms.short_side_crop`): only the
+    window is resized.
+    """
     if augment:
-        low, high = short_side, int(round(short_side * 1.25))
-        seeds = tf.random.experimental.stateless_split(seed, 3)
-        clips = transforms.random_resize_short_side(
-            clips, (low, high), seeds[0], interpolation
+        seeds = tf.random.experimental.stateless_split(seed, 2)
+        side_range = (short_side, int(round(short_side * 1.25)))
+        clips = transforms.short_side_crop(
+            clips, image_size, side_range, seeds[0], interpolation
         )
-        clips = transforms.random_crop(clips, image_size, seeds[1])
-        clips = transforms.random_flip_left_right(clips, seeds[2])
-    else:
-        clips = transforms.resize_short_side(clips, short_side, interpolation)
-        clips = transforms.center_crop(clips, image_size)
-    return tf.cast(clips, tf.float32)
+        return transforms.random_flip_left_right(clips, seeds[1])
+    return transforms.short_side_crop(clips, image_size, short_side, None, interpolation)
 
 
 def _encode_labels(labels, label_mode, num_classes):
@@ -326,6 +343,7 @@ def _build(
     num_crops=1,
 ):  # fmt: skip
     """paths + labels -> the batched dataset of clips."""
+    spec.max_short_side = int(round(short_side * 1.25)) if augment else short_side
     video_ids = np.arange(len(paths), dtype=np.int32)
     if shard is not None:
         num_shards, index = shard

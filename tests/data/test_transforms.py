@@ -127,3 +127,32 @@ def test_bad_arguments():
         T.random_crop(tf.zeros((2, 4, 4, 3)), 2, seed=None)
     with pytest.raises(tf.errors.InvalidArgumentError, match="larger"):
         T.random_crop(tf.zeros((2, 4, 4, 3)), 8, seed=1)
+
+
+def test_short_side_crop_matches_resize_then_crop():
+    rng = np.random.default_rng(0)
+    small = rng.uniform(0, 255, (3, 6, 8, 3)).astype(np.float32)
+    clip = tf.image.resize(small, (60, 80), method="bilinear")  # smooth content
+    fused = T.short_side_crop(clip, (24, 24), 30)
+    two_step = T.center_crop(T.resize_short_side(clip, 30), (24, 24))
+    assert fused.shape == (3, 24, 24, 3) and fused.dtype == tf.float32
+    assert np.abs(fused.numpy() - two_step.numpy()).mean() < 2.0
+    # Window already at the output size: a plain crop, exact.
+    exact = T.short_side_crop(tf.cast(clip, tf.uint8), (24, 24), 60)
+    np.testing.assert_array_equal(
+        exact, tf.cast(T.center_crop(tf.cast(clip, tf.uint8), 24), tf.float32)
+    )
+    # Random: identical frames stay identical, batches get their own windows.
+    static = _static_clip()
+    for s in range(4):
+        out = T.short_side_crop(static, (20, 20), (24, 32), seed=(s, 0))
+        assert out.shape == (6, 20, 20, 3) and _all_frames_equal(out)
+    batch = tf.stack([static] * 8)
+    out = T.short_side_crop(batch, (20, 20), (40, 48), seed=(1, 1)).numpy()
+    assert out.shape == (8, 6, 20, 20, 3)
+    assert all(_all_frames_equal(c) for c in out)
+    assert len({c.tobytes() for c in out}) > 1  # each clip its own window
+    with pytest.raises(ValueError, match="short_side"):
+        T.short_side_crop(static, (20, 20), (24, 32))
+    with pytest.raises(ValueError, match="short_side"):
+        T.short_side_crop(static, (20, 20), 16)
