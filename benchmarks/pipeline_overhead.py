@@ -101,7 +101,8 @@ def main():
         if args.directory is None:
             write_inputs(tmp)
         paths = sorted(
-            str(p) for p in pathlib.Path(directory).rglob("*")
+            str(p)
+            for p in pathlib.Path(directory).rglob("*")
             if p.suffix.lower() in datasets.VIDEO_FORMATS
         )
         raws, pipes = [], []
@@ -109,12 +110,22 @@ def main():
             raws.append(raw_rate(paths, args.clips, args.backend))
             pipes.append(pipeline_rate(directory, args.clips, args.backend, 1))
         raw, pipe = max(raws), max(pipes)
-        print(f"files: {len(paths)}  clips: {CLIP_LENGTH} frames, step {FRAME_STEP}, "
-              f"resize short side {SHORT_SIDE}, crop {IMAGE_SIZE}, flip, batch {BATCH}")
-        print(f"raw decode (1 thread):     {raw:7.1f} clips/s  (runs {np.round(raws, 1)})")
-        print(f"tf.data pipeline (1 thread): {pipe:7.1f} clips/s  (runs {np.round(pipes, 1)})")
-        print(f"pipeline / raw = {pipe / raw:.3f}  (overhead {100 * (1 - pipe / raw):.1f}%;"
-              " target >= 0.80)")
+        print(
+            f"files: {len(paths)}  clips: {CLIP_LENGTH} frames, step {FRAME_STEP}, "
+            f"resize short side {SHORT_SIDE}, crop {IMAGE_SIZE}, flip, batch {BATCH}"
+        )
+        ratio = pipe / raw
+        print(
+            f"raw decode (1 thread):       {raw:7.1f} clips/s  runs {np.round(raws, 1)}"
+        )
+        print(
+            f"tf.data pipeline (1 thread): {pipe:7.1f} clips/s  "
+            f"runs {np.round(pipes, 1)}"
+        )
+        print(
+            f"pipeline / raw = {ratio:.3f}  (overhead {100 * (1 - ratio):.1f}%; "
+            "target >= 0.80)"
+        )
 
 
 if __name__ == "__main__":

@@ -36,10 +36,18 @@ def _add_prepare(subparsers):
     )
     p.add_argument("source", help="folder of class folders, or a CSV list")
     p.add_argument("output", help="output folder for the shards")
-    p.add_argument("--num-shards", type=int, default=None,
-                   help="number of shards (default: about 64 videos each)")
-    p.add_argument("--short-side", type=int, default=128,
-                   help="resize frames to this shorter side (0: keep size)")
+    p.add_argument(
+        "--num-shards",
+        type=int,
+        default=None,
+        help="number of shards (default: about 64 videos each)",
+    )
+    p.add_argument(
+        "--short-side",
+        type=int,
+        default=128,
+        help="resize frames to this shorter side (0: keep size)",
+    )
     p.add_argument("--jpeg-quality", type=int, default=90)
     p.add_argument("--on-error", choices=("raise", "skip"), default="raise")
     p.add_argument("--backend", choices=("auto", "opencv", "pyav"), default="auto")

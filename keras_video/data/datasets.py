@@ -29,8 +29,7 @@ import threading
 import numpy as np
 import tensorflow as tf
 
-from keras_video.data import samplers
-from keras_video.data import transforms
+from keras_video.data import samplers, transforms
 
 logger = logging.getLogger("keras_video.data")
 
@@ -150,7 +149,8 @@ def _check_common_args(
         )
     if int(clip_length) != clip_length or clip_length < 1:
         raise ValueError(
-            f"`clip_length` must be a positive integer. Received: clip_length={clip_length}"
+            "`clip_length` must be a positive integer. "
+            f"Received: clip_length={clip_length}"
         )
     if int(num_clips) != num_clips or num_clips < 1:
         raise ValueError(
@@ -290,8 +290,9 @@ class _ClipSpec:
                     path,
                 ) from error
             self.skipped.record(path, error)
-            return np.zeros((self.num_clips, self.clip_length, 1, 1, 3), np.uint8), False
-
+            return np.zeros(
+                (self.num_clips, self.clip_length, 1, 1, 3), np.uint8
+            ), False
 
     def _shrink(self, frames):
         h, w = frames.shape[1:3]
@@ -326,7 +327,9 @@ def _spatial(clips, seed, image_size, short_side, augment, interpolation):
             clips, image_size, side_range, seeds[0], interpolation
         )
         return transforms.random_flip_left_right(clips, seeds[1])
-    return transforms.short_side_crop(clips, image_size, short_side, None, interpolation)
+    return transforms.short_side_crop(
+        clips, image_size, short_side, None, interpolation
+    )
 
 
 def _encode_labels(labels, label_mode, num_classes):
@@ -372,7 +375,9 @@ def _build(
         ok.set_shape(())
         return clips, label, vid, elem_seed, ok
 
-    ds = ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
+    ds = ds.map(
+        decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic
+    )
     ds = _finish(
         ds, spec=spec, image_size=image_size, short_side=short_side, augment=augment,
         interpolation=interpolation, label_mode=label_mode, num_classes=num_classes,
@@ -410,14 +415,18 @@ def _finish(
         n = tf.shape(clips)[0]
         return clips, tf.fill([n], label), tf.fill([n], vid)
 
-    ds = ds.map(spatial, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
+    ds = ds.map(
+        spatial, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic
+    )
     ds = ds.unbatch()
 
     if spec.on_error == "skip":
         # Runs once the epoch's elements are exhausted: the per-epoch log line.
         def end_of_epoch(_):
             done = tf.numpy_function(
-                lambda: np.bool_(len(spec.skipped.end_epoch()) < 0), [], tf.bool,
+                lambda: np.bool_(len(spec.skipped.end_epoch()) < 0),
+                [],
+                tf.bool,
                 stateful=True,
             )
             done.set_shape(())
@@ -428,11 +437,7 @@ def _finish(
             tf.zeros((), tf.int32),
             tf.zeros((), tf.int32),
         )
-        tail = (
-            tf.data.Dataset.range(1)
-            .filter(end_of_epoch)
-            .map(lambda _: dummy)
-        )
+        tail = tf.data.Dataset.range(1).filter(end_of_epoch).map(lambda _: dummy)
         ds = ds.concatenate(tail)
 
     if with_video_id:
@@ -610,7 +615,7 @@ def video_dataset_from_directory(
             raise ValueError(
                 "`labels` argument should be a list/tuple of integer labels, of the "
                 "same size as the number of video files in the target directory. "
-                'If you wish to infer the labels from the subdirectory names in the '
+                "If you wish to infer the labels from the subdirectory names in the "
                 'target directory, pass `labels="inferred"`. If you wish to get a '
                 "dataset that only contains clips (no labels), pass `labels=None`. "
                 f"Received: labels={labels}"
@@ -719,7 +724,7 @@ def read_video_csv(csv_path, class_names=None):
     else:
         class_names = list(class_names)
         mapping = {n: i for i, n in enumerate(class_names)}
-        for path, name, _, line_number in rows:
+        for _, name, _, line_number in rows:
             if name not in mapping:
                 raise ValueError(
                     f"{csv_path}, line {line_number}: label {name!r} is not in "
@@ -852,8 +857,10 @@ def video_test_dataset(
         clip_length, frame_step, target_fps, num_clips, "uniform", short_video,
         backend, on_error,
     )  # fmt: skip
-    num_classes = len(class_names) if class_names else (
-        int(labels.max()) + 1 if labels is not None else 0
+    num_classes = (
+        len(class_names)
+        if class_names
+        else (int(labels.max()) + 1 if labels is not None else 0)
     )
     ds = _build(
         paths, labels, spec=spec, image_size=image_size, short_side=short_side,

@@ -78,7 +78,8 @@ def resolve_frame_step(frame_step=None, target_fps=None, fps=None):
         frame_step = 1
     if int(frame_step) != frame_step or frame_step < 1:
         raise ValueError(
-            f"`frame_step` must be a positive integer. Received: frame_step={frame_step}"
+            "`frame_step` must be a positive integer. "
+            f"Received: frame_step={frame_step}"
         )
     return float(frame_step)
 
@@ -96,7 +97,8 @@ def _check(num_frames, clip_length, short_video):
         )
     if int(num_frames) != num_frames or num_frames < 1:
         raise ValueError(
-            f"`num_frames` must be a positive integer. Received: num_frames={num_frames}"
+            "`num_frames` must be a positive integer. "
+            f"Received: num_frames={num_frames}"
         )
     if short_video not in SHORT_VIDEO_POLICIES:
         raise ValueError(

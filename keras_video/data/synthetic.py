@@ -237,7 +237,9 @@ def write_motion_dataset(
         raise ValueError(f"`classes` has duplicates. Received: classes={classes}")
     h, w = image_size
     if h % 2 or w % 2:
-        raise ValueError(f"`image_size` must be even. Received: image_size={image_size}")
+        raise ValueError(
+            f"`image_size` must be even. Received: image_size={image_size}"
+        )
     if int(num_videos_per_class) != num_videos_per_class or num_videos_per_class < 1:
         raise ValueError(
             "`num_videos_per_class` must be a positive integer. Received: "
@@ -252,8 +254,9 @@ def write_motion_dataset(
             rng = np.random.default_rng([int(seed), class_index, i])
             frames, _ = render_motion_clip(motion, rng, image_size, num_frames)
             path = os.path.join(folder, f"{motion}_{i:05d}.mp4")
-            write_video(path, frames, fps=fps, codec=codec,
-                        keyframe_interval=keyframe_interval)
+            write_video(
+                path, frames, fps=fps, codec=codec, keyframe_interval=keyframe_interval
+            )
             paths.append(path)
     return paths
 

@@ -132,9 +132,13 @@ def write_tfrecords(
             f"{len(paths)} paths."
         )
     if on_error not in ("raise", "skip"):
-        raise ValueError(f"`on_error` must be 'raise' or 'skip'. Received: {on_error!r}")
+        raise ValueError(
+            f"`on_error` must be 'raise' or 'skip'. Received: {on_error!r}"
+        )
     if not 1 <= int(jpeg_quality) <= 100:
-        raise ValueError(f"`jpeg_quality` must be in [1, 100]. Received: {jpeg_quality}")
+        raise ValueError(
+            f"`jpeg_quality` must be in [1, 100]. Received: {jpeg_quality}"
+        )
     if num_shards is None:
         num_shards = max(1, math.ceil(len(paths) / 64))
     if int(num_shards) != num_shards or not 1 <= num_shards <= len(paths):
@@ -164,7 +168,9 @@ def write_tfrecords(
     if os.path.exists(info_path):
         with open(info_path) as f:
             old = json.load(f)
-        old_shards = [{k: s[k] for k in ("file", "videos", "labels")} for s in old["shards"]]
+        old_shards = [
+            {k: s[k] for k in ("file", "videos", "labels")} for s in old["shards"]
+        ]
         if old["settings"] != settings or old_shards != shards:
             raise ValueError(
                 f"{output_dir} already holds TFRecords written with other settings or "
@@ -187,7 +193,7 @@ def write_tfrecords(
         tmp = final + ".tmp"
         skipped = {}
         with tf.io.TFRecordWriter(tmp) as writer:
-            for path, label in zip(shard["videos"], shard["labels"]):
+            for path, label in zip(shard["videos"], shard["labels"], strict=True):
                 try:
                     example = _video_example(
                         path, label, short_side, jpeg_quality, backend
@@ -217,7 +223,9 @@ def read_tfrecords_info(directory):
     """The `dataset_info.json` of a TFRecords folder, as a dict."""
     info_path = os.path.join(directory, INFO_FILE)
     if not os.path.exists(info_path):
-        raise ValueError(f"No {INFO_FILE} in {directory}: not a keras-video TFRecords folder.")
+        raise ValueError(
+            f"No {INFO_FILE} in {directory}: not a keras-video TFRecords folder."
+        )
     with open(info_path) as f:
         return json.load(f)
 
@@ -342,7 +350,9 @@ def video_dataset_from_tfrecords(
         label = tf.cast(ex["label"], tf.int32)
         return clips, label, tf.constant(0, tf.int32), elem_seed, tf.constant(True)
 
-    ds = ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
+    ds = ds.map(
+        decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic
+    )
     num_classes = len(class_names) if class_names else 0
     ds = _datasets._finish(
         ds, spec=spec, image_size=image_size, short_side=short_side, augment=augment,

@@ -212,8 +212,12 @@ def short_side_crop(clip, size, short_side, seed=None, interpolation="bilinear")
             top, left = room_h // 2, room_w // 2
         else:
             s = _per_clip_seeds(clip_seed, 2)
-            top = tf.random.stateless_uniform((), s[0], maxval=room_h + 1, dtype=tf.int32)
-            left = tf.random.stateless_uniform((), s[1], maxval=room_w + 1, dtype=tf.int32)
+            top = tf.random.stateless_uniform(
+                (), s[0], maxval=room_h + 1, dtype=tf.int32
+            )
+            left = tf.random.stateless_uniform(
+                (), s[1], maxval=room_w + 1, dtype=tf.int32
+            )
         cropped = tf.cast(
             one_clip[..., top : top + win_h, left : left + win_w, :], tf.float32
         )

@@ -176,7 +176,7 @@ def test_on_error_skip_keeps_labels_right_and_reports(bad_dir, caplog):
     )
     assert len(ds.file_paths) == 8
     with caplog.at_level(logging.WARNING, logger="keras_video.data"):
-        for epoch in range(2):
+        for _ in range(2):
             labels, predicted = [], []
             for clips, y in ds:
                 labels.extend(y.numpy())
@@ -258,8 +258,9 @@ def test_shards_are_disjoint_and_cover_all_files(video_dir):
     ]
     files = [set(s.file_paths) for s in shards]
     assert all(len(f) == 4 for f in files)
-    assert set.union(*files) == set(D.video_dataset_from_directory(
-        video_dir, seed=5, **_small()).file_paths)
+    assert set.union(*files) == set(
+        D.video_dataset_from_directory(video_dir, seed=5, **_small()).file_paths
+    )
     assert not (files[0] & files[1] or files[0] & files[2] or files[1] & files[2])
     ds = shards[1]
     policy = ds.options().experimental_distribute.auto_shard_policy

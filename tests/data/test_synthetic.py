@@ -22,7 +22,11 @@ def test_writes_class_folders_of_real_videos(tmp_path):
     import av
 
     paths = write_motion_dataset(
-        tmp_path, 2, seed=1, image_size=(32, 32), num_frames=8,
+        tmp_path,
+        2,
+        seed=1,
+        image_size=(32, 32),
+        num_frames=8,
         classes=("left", "growing"),
     )
     assert sorted(os.listdir(tmp_path)) == ["growing", "left"]
@@ -39,13 +43,17 @@ def test_same_seed_same_bytes_other_seed_differs(tmp_path):
     b = write_motion_dataset(tmp_path / "b", 2, seed=3, **kw)
     c = write_motion_dataset(tmp_path / "c", 2, seed=4, **kw)
     assert [_md5(p) for p in a] == [_md5(p) for p in b]
-    assert all(_md5(p) != _md5(q) for p, q in zip(a, c))
+    assert all(_md5(p) != _md5(q) for p, q in zip(a, c, strict=True))
 
 
 def test_motion_is_what_the_class_says():
     rng = np.random.default_rng(0)
-    for motion, axis, sign in [("left", 0, -1), ("right", 0, 1), ("up", 1, -1),
-                               ("down", 1, 1)]:
+    for motion, axis, sign in [
+        ("left", 0, -1),
+        ("right", 0, 1),
+        ("up", 1, -1),
+        ("down", 1, 1),
+    ]:
         _, info = render_motion_clip(motion, rng, (32, 32), 8)
         d = np.diff(info["center"], axis=0)
         assert np.all(np.sign(d[:, axis]) == sign) and np.all(d[:, 1 - axis] == 0)
@@ -86,8 +94,14 @@ def test_single_frames_carry_no_class_information():
     areas = []
     for motion in MOTIONS:
         rng = np.random.default_rng([8, MOTIONS.index(motion)])
-        areas.append(np.mean([render_motion_clip(motion, rng, (h, w), t)[1]["mask"]
-                              .mean() for _ in range(40)]))
+        areas.append(
+            np.mean(
+                [
+                    render_motion_clip(motion, rng, (h, w), t)[1]["mask"].mean()
+                    for _ in range(40)
+                ]
+            )
+        )
     areas = np.asarray(areas)
     assert np.all(np.abs(areas / areas.mean() - 1) < 0.25), areas
 

@@ -29,8 +29,9 @@ def video_dir(tmp_path_factory):
 
 def test_prepare_cli_then_read_back(video_dir, tmp_path, capsys):
     out = tmp_path / "records"
-    rc = cli.main(["prepare", str(video_dir), str(out), "--num-shards", "2",
-                   "--short-side", "24"])
+    rc = cli.main(
+        ["prepare", str(video_dir), str(out), "--num-shards", "2", "--short-side", "24"]
+    )
     assert rc == 0
     assert sorted(os.listdir(out)) == [
         "dataset_info.json",
@@ -53,8 +54,13 @@ def test_prepare_cli_then_read_back(video_dir, tmp_path, capsys):
     assert sorted(seen) == [0, 0, 0, 1, 1, 1]
     # Uniform test clips, unbatched, categorical.
     ds = tfrecords.video_dataset_from_tfrecords(
-        out, label_mode="categorical", clip_length=4, image_size=16, batch_size=None,
-        shuffle=False, num_clips=2,
+        out,
+        label_mode="categorical",
+        clip_length=4,
+        image_size=16,
+        batch_size=None,
+        shuffle=False,
+        num_clips=2,
     )
     elements = list(ds)
     assert len(elements) == 12 and elements[0][1].shape == (2,)
@@ -62,15 +68,17 @@ def test_prepare_cli_then_read_back(video_dir, tmp_path, capsys):
 
 def test_prepare_resumes_and_refuses_other_settings(video_dir, tmp_path):
     out = tmp_path / "records"
-    shards = tfrecords.prepare(video_dir, out, num_shards=3, short_side=16,
-                               verbose=False)
+    shards = tfrecords.prepare(
+        video_dir, out, num_shards=3, short_side=16, verbose=False
+    )
     mtimes = [os.path.getmtime(s) for s in shards]
     os.remove(shards[1])  # as if killed while writing shard 1 ...
     os.remove(shards[2])
     with open(shards[2] + ".tmp", "w") as f:  # ... or shard 2
         f.write("partial")
-    again = tfrecords.prepare(video_dir, out, num_shards=3, short_side=16,
-                              verbose=False)
+    again = tfrecords.prepare(
+        video_dir, out, num_shards=3, short_side=16, verbose=False
+    )
     assert again == shards and all(os.path.exists(s) for s in shards)
     assert os.path.getmtime(shards[0]) == mtimes[0]  # complete shard not rewritten
     assert not os.path.exists(shards[2] + ".tmp")
