@@ -263,15 +263,19 @@ class _ClipSpec:
             ]
         return np.stack([c.frame_indices for c in clips])
 
-    def decode(self, path, seed):
-        """`(num_clips, clip_length, h, w, 3)` uint8 and an ok flag."""
+    def decode(self, path, seed, segment=None):
+        """`(num_clips, clip_length, h, w, 3)` uint8 and an ok flag.
+
+        `segment`: `(start, end)` seconds (NaN: open end) to sample within.
+        """
         from keras_video.data.errors import VideoDecodeError
         from keras_video.data.video_reader import VideoReader
 
         path = path.decode() if isinstance(path, bytes) else str(path)
         try:
             with VideoReader(path, backend=self.backend) as reader:
-                idx = self.indices(reader.num_frames, reader.fps, seed, path)
+                first, last = self._frame_range(reader, segment, path)
+                idx = first + self.indices(last - first, reader.fps, seed, path)
                 frames = reader.get_frames(idx.ravel())
             if frames.shape[0] != idx.size or frames.shape[1] < 1:
                 raise VideoDecodeError(
@@ -293,6 +297,21 @@ class _ClipSpec:
             return np.zeros(
                 (self.num_clips, self.clip_length, 1, 1, 3), np.uint8
             ), False
+
+    @staticmethod
+    def _frame_range(reader, segment, path):
+        n = reader.num_frames
+        if segment is None or np.all(np.isnan(segment)):
+            return 0, n
+        start, end = (float(v) for v in segment)
+        first = 0 if np.isnan(start) else int(np.floor(start * reader.fps + 1e-6))
+        last = n if np.isnan(end) else min(n, int(np.ceil(end * reader.fps - 1e-6)))
+        if first >= last:
+            raise ValueError(
+                f"Segment start={start}, end={end} s is outside {path} "
+                f"({n} frames at {reader.fps:g} fps)."
+            )
+        return first, last
 
     def _shrink(self, frames):
         h, w = frames.shape[1:3]
@@ -343,9 +362,9 @@ def _encode_labels(labels, label_mode, num_classes):
 def _build(
     paths, labels, *, spec, image_size, short_side, augment, interpolation,
     label_mode, num_classes, batch_size, shuffle, seed, shard, with_video_id=False,
-    num_crops=1,
+    num_crops=1, segments=None,
 ):  # fmt: skip
-    """paths + labels -> the batched dataset of clips."""
+    """paths + labels (+ segments, `(n, 2)` seconds, NaN: open) -> the dataset."""
     spec.max_short_side = int(round(short_side * 1.25)) if augment else short_side
     video_ids = np.arange(len(paths), dtype=np.int32)
     if shard is not None:
@@ -353,11 +372,19 @@ def _build(
         paths = paths[index::num_shards]
         labels = None if labels is None else labels[index::num_shards]
         video_ids = video_ids[index::num_shards]
+        segments = None if segments is None else segments[index::num_shards]
     if not paths:
         raise ValueError("No video files to read (after splitting and sharding).")
     label_array = np.zeros(len(paths), np.int32) if labels is None else labels
+    if segments is None:
+        segments = np.full((len(paths), 2), np.nan, np.float32)
     ds = tf.data.Dataset.from_tensor_slices(
-        (tf.constant(paths), tf.constant(label_array), tf.constant(video_ids))
+        (
+            tf.constant(paths),
+            tf.constant(label_array),
+            tf.constant(video_ids),
+            tf.constant(np.asarray(segments, np.float32)),
+        )
     )
     if shuffle:
         ds = ds.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
@@ -367,9 +394,9 @@ def _build(
     num_clips = spec.num_clips
 
     def decode(element, elem_seed):
-        path, label, vid = element
+        path, label, vid, segment = element
         clips, ok = tf.numpy_function(
-            spec.decode, [path, elem_seed], [tf.uint8, tf.bool]
+            spec.decode, [path, elem_seed, segment], [tf.uint8, tf.bool]
         )
         clips.set_shape((num_clips, clip_length, None, None, 3))
         ok.set_shape(())
@@ -471,7 +498,7 @@ def _make_datasets(
     paths, labels, class_names, *, label_mode, batch_size, clip_length, frame_step,
     target_fps, image_size, short_side, augment, interpolation, shuffle, seed,
     validation_split, subset, num_clips, clip_sampling, short_video, on_error,
-    shard, backend, source,
+    shard, backend, source, segments=None,
 ):  # fmt: skip
     if label_mode == "binary" and len(class_names) != 2:
         raise ValueError(
@@ -496,7 +523,11 @@ def _make_datasets(
     num_classes = len(class_names) if class_names else 0
 
     def one(subset_name, shuffle_this):
-        sub_paths, sub_labels = _split(paths, labels, validation_split, subset_name)
+        sub_paths, rows = _split(
+            paths, np.arange(len(paths)), validation_split, subset_name
+        )
+        sub_labels = None if labels is None else labels[rows]
+        sub_segments = None if segments is None else segments[rows]
         if not sub_paths:
             raise ValueError(
                 f"No {subset_name or ''} video files found in {source}. "
@@ -511,7 +542,7 @@ def _make_datasets(
             sub_paths, sub_labels, spec=spec, image_size=image_size,
             short_side=short_side, augment=augment, interpolation=interpolation,
             label_mode=label_mode, num_classes=num_classes, batch_size=batch_size,
-            shuffle=shuffle_this, seed=seed, shard=shard,
+            shuffle=shuffle_this, seed=seed, shard=shard, segments=sub_segments,
         )  # fmt: skip
         ds.class_names = class_names
         return ds
@@ -761,8 +792,9 @@ def video_dataset_from_csv(
     """A clip dataset from a Kinetics-style CSV list (`path,label[,start,end]`).
 
     Arguments as in `video_dataset_from_directory`; the list replaces the folder
-    walk (see `read_video_csv` for the format). `start,end` are parsed and
-    validated, but clips are currently sampled from the whole video.
+    walk (see `read_video_csv` for the format). With `start,end` (seconds), clips
+    are sampled from that segment only (frames `floor(start * fps)` to
+    `ceil(end * fps) - 1`); without them, from the whole video.
 
     Returns:
         as `video_dataset_from_directory`.
@@ -774,7 +806,10 @@ def video_dataset_from_csv(
         label_mode, image_size, batch_size, clip_length, num_clips, on_error,
         validation_split, subset, shuffle, seed, shard,
     )  # fmt: skip
-    paths, labels, class_names, _ = read_video_csv(csv_path, class_names)
+    paths, labels, class_names, segments = read_video_csv(csv_path, class_names)
+    segments = np.asarray(
+        [[np.nan if v is None else v for v in seg] for seg in segments], np.float32
+    )
     if verbose:
         print(f"Found {len(paths)} files belonging to {len(class_names)} classes.")
     if label_mode is None:
@@ -782,9 +817,12 @@ def video_dataset_from_csv(
     if seed is None:
         seed = np.random.randint(1e6) if shuffle else 0
     if shuffle:
-        paths, labels = _global_shuffle(paths, labels, seed)
+        order = np.random.RandomState(seed).permutation(len(paths))
+        paths = [paths[i] for i in order]
+        labels = None if labels is None else labels[order]
+        segments = segments[order]
     return _make_datasets(
-        paths, labels, class_names, label_mode=label_mode,
+        paths, labels, class_names, label_mode=label_mode, segments=segments,
         batch_size=batch_size, clip_length=clip_length, frame_step=frame_step,
         target_fps=target_fps, image_size=image_size, short_side=short_side,
         augment=augment, interpolation=interpolation, shuffle=shuffle, seed=seed,
