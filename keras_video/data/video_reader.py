@@ -46,8 +46,7 @@ import pathlib
 
 import numpy as np
 
-from keras_video.data.errors import CorruptVideoError
-from keras_video.data.errors import VideoDecodeError
+from keras_video.data.errors import CorruptVideoError, VideoDecodeError
 
 BACKENDS = ("auto", "opencv", "pyav")
 
@@ -168,9 +167,9 @@ class VideoReader:
             raise ValueError(
                 f"`backend` must be one of {BACKENDS}. Received: backend={backend!r}"
             )
-        if stream is not None and (isinstance(stream, bool) or not isinstance(
-            stream, (int, np.integer)
-        )):
+        if stream is not None and (
+            isinstance(stream, bool) or not isinstance(stream, (int, np.integer))
+        ):
             raise ValueError(
                 f"`stream` must be None or a container stream index (int). "
                 f"Received: stream={stream!r} for {path}"
@@ -191,6 +190,7 @@ class VideoReader:
         self._container = None  # PyAV handle
         self._capture = None  # OpenCV handle
         self._cursor = None  # PyAV decode position, see `_DecodeCursor`
+        self._rgb_reformatter = None
         self._capture_next = 0  # index of the frame the next cv2 grab returns
         self._opencv_seeks_ok = True
         self._closed = False
@@ -316,7 +316,9 @@ class VideoReader:
         self._check_open()
         clips = [self._check_indices(c) for c in clips]
         meta = self.metadata
-        outputs = [np.empty((len(c), meta.height, meta.width, 3), np.uint8) for c in clips]
+        outputs = [
+            np.empty((len(c), meta.height, meta.width, 3), np.uint8) for c in clips
+        ]
         where = {}  # frame index -> [(clip, position), ...]
         for ci, clip in enumerate(clips):
             for pos, frame_index in enumerate(clip.tolist()):
@@ -357,6 +359,7 @@ class VideoReader:
         state["_container"] = None
         state["_capture"] = None
         state["_cursor"] = None
+        state["_rgb_reformatter"] = None
         state["_capture_next"] = 0
         return state
 
@@ -428,7 +431,8 @@ class VideoReader:
 
     def _scan_container(self, av, container):
         video_streams = [
-            s for s in container.streams.video
+            s
+            for s in container.streams.video
             if not (s.disposition & av.stream.Disposition.attached_pic)
         ]
         if not video_streams:
@@ -604,11 +608,12 @@ class VideoReader:
         request stopped when no keyframe lies in between, else after a seek to
         `keyframe` (or an earlier one if the seek lands late)."""
         cursor = self._cursor
+        pts = self._get_index().pts
         if (
             cursor is not None
             and cursor.last_index < frames[0]
             and keyframe <= cursor.last_index + 1
-            and not cursor.skipped.intersection(frames)
+            and not cursor.skipped.intersection(pts[frames].tolist())
         ):
             self._pyav_decode_with(cursor, frames, store)
             return
@@ -635,62 +640,74 @@ class VideoReader:
             self._drop_handles(close=True)  # a fresh open decodes from the start
         container, stream, _ = self._open_container()
         if not from_start:
-            container.seek(int(self._get_index().pts[keyframe]), stream=stream,
-                           backward=True, any_frame=False)
+            container.seek(
+                int(self._get_index().pts[keyframe]),
+                stream=stream,
+                backward=True,
+                any_frame=False,
+            )
         self._cursor = _DecodeCursor(container.demux(stream), stream.codec_context)
         return self._cursor
 
     def _pyav_decode_with(self, cursor, frames, store):
-        """Pulls frames from `cursor` until all of `frames` (sorted) are stored."""
+        """Pulls frames from `cursor` until all of `frames` (sorted) are stored.
+
+        Frames are matched by timestamp: frame `frames[k]` is the decoded frame
+        whose timestamp is `pts[frames[k]]`. Timestamps must come out strictly
+        increasing, and no wanted one may be passed over; otherwise the container's
+        timestamps are not the decoder's order and the caller counts frames instead.
+        """
         index = self._get_index()
         av = _import_av()
-        pts = index.pts
         rotation = index.metadata.rotation
-        wanted = set(frames)
+        wanted_pts = index.pts[frames].tolist()
+        wanted = set(wanted_pts)
+        to_rgb = self._reformatter(av).reformat
         next_wanted = 0
+        target = wanted_pts[0]
         self._cursor = None  # restored below only if the cursor stays consistent
         try:
             while True:
-                while cursor.pending:
-                    frame = cursor.pending.popleft()
-                    if frame.pts is None:
+                pending = cursor.pending
+                while pending:
+                    timestamp = pending[0].pts
+                    if timestamp is None or timestamp <= cursor.last_pts:
                         raise _TimestampsUnreliable()
-                    i = int(np.searchsorted(pts, frame.pts))
-                    if i >= len(pts) or pts[i] != frame.pts or i <= cursor.last_index:
-                        raise _TimestampsUnreliable()
-                    if cursor.last_index < 0 and i > frames[0]:
+                    if cursor.last_index < 0 and timestamp > wanted_pts[0]:
                         raise _SeekLandedLate()
-                    cursor.last_index = i
-                    if i < frames[next_wanted]:
+                    frame = pending.popleft()
+                    cursor.last_pts = timestamp
+                    cursor.last_index = 0  # any frame out: no longer fresh
+                    if timestamp < target:
                         continue
-                    if i > frames[next_wanted]:
+                    if timestamp > target:
                         # A wanted frame was decoded but did not come out under its
                         # timestamp: the labels are out of order (or the decoder
                         # dropped it). Count frames from the start instead; that
                         # raises if the stream really is short.
                         raise _TimestampsUnreliable()
-                    store(i, _rotate(frame.to_ndarray(format="rgb24"), rotation))
+                    image = to_rgb(frame, format="rgb24").to_ndarray()
+                    store(frames[next_wanted], _rotate(image, rotation))
                     next_wanted += 1
                     if next_wanted == len(frames):
-                        cursor.skipped = {j for j in cursor.skipped if j > i}
+                        cursor.last_index = frames[-1]
+                        cursor.skipped = {t for t in cursor.skipped if t > timestamp}
                         self._cursor = cursor
                         return
+                    target = wanted_pts[next_wanted]
                 packet = next(cursor.packets, None)
                 if packet is None:
                     break
+                skip = False
                 if packet.size:
                     timestamp = packet.pts if packet.pts is not None else packet.dts
-                    i = int(np.searchsorted(pts, timestamp))
-                    skip = i not in wanted
-                    if skip:
-                        cursor.skipped.add(i)
-                else:
-                    skip = False
-                mode = "NONREF" if skip else "DEFAULT"
-                if mode != cursor.skip_mode:
-                    cursor.codec.skip_frame = mode
-                    cursor.skip_mode = mode
-                cursor.pending.extend(cursor.codec.decode(packet))
+                    if timestamp not in wanted:
+                        skip = True
+                        cursor.skipped.add(timestamp)
+                if skip != cursor.skipping:
+                    cursor.codec.skip_frame = "NONREF" if skip else "DEFAULT"
+                    cursor.skipping = skip
+                pending.extend(cursor.codec.decode(packet))
         except av.FFmpegError as e:
             self._drop_handles(close=True)
             raise CorruptVideoError(
@@ -706,18 +723,27 @@ class VideoReader:
             self.path,
         )
 
+    def _reformatter(self, av):
+        """One `VideoReformatter` per reader: its conversion context is reused
+        (a fresh one per frame, as `frame.to_ndarray` makes, costs more than the
+        conversion itself)."""
+        if self._rgb_reformatter is None:
+            self._rgb_reformatter = av.video.reformatter.VideoReformatter()
+        return self._rgb_reformatter
+
     def _pyav_decode_counting(self, wanted, store):
         """Decodes from the start, numbering frames in output order (no seeks)."""
         self._drop_handles(close=True)
         container, stream, av = self._open_container()
         rotation = self.metadata.rotation
+        to_rgb = self._reformatter(av).reformat
         position = 0
         next_wanted = 0
         try:
             for frame in container.decode(stream):
                 if position == wanted[next_wanted]:
-                    store(position, _rotate(frame.to_ndarray(format="rgb24"),
-                                            rotation))
+                    image = to_rgb(frame, format="rgb24").to_ndarray()
+                    store(position, _rotate(image, rotation))
                     next_wanted += 1
                     if next_wanted == len(wanted):
                         return
@@ -794,7 +820,7 @@ class VideoReader:
                     # OpenCV's frame-number seek landed wrong: read forward instead.
                     self._opencv_seeks_ok = False
                     self._drop_handles(close=True)
-                    self._opencv_decode(wanted[wanted.index(frame_index):], store)
+                    self._opencv_decode(wanted[wanted.index(frame_index) :], store)
                     return
             ok, image = capture.retrieve()
             if not ok or image is None or image.shape != (meta.height, meta.width, 3):
@@ -806,7 +832,17 @@ class VideoReader:
             store(frame_index, cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
 
     def _opencv_error(self, error):
-        if error.decoded_nothing:
+        """The error for an OpenCV failure with backend="opencv"."""
+        self._drop_handles(close=True)
+        decoded_nothing = error.decoded_nothing
+        if not decoded_nothing:  # does OpenCV decode even the first frame?
+            try:
+                self._open_capture()
+                decoded_nothing = not self._capture.grab()
+            except _OpenCVFailed:
+                decoded_nothing = True
+            self._drop_handles(close=True)
+        if decoded_nothing:
             return VideoDecodeError(
                 f"OpenCV decodes no frames of {self.path} (codec {self.codec}); "
                 "use backend='pyav' or 'auto'.",
@@ -829,9 +865,10 @@ class _DecodeCursor:
         self.packets = packets  # demux iterator of the stream
         self.codec = codec
         self.pending = collections.deque()  # decoded, not yet looked at
-        self.last_index = -1  # last frame looked at
-        self.skipped = set()  # frames after last_index whose packet was skipped
-        self.skip_mode = None
+        self.last_pts = float("-inf")  # timestamp of the last frame looked at
+        self.last_index = -1  # -1: nothing out yet; else last wanted frame stored
+        self.skipped = set()  # timestamps after last_pts whose packet was skipped
+        self.skipping = None  # skip_frame is "NONREF" (True) or "DEFAULT" (False)
 
 
 class _SeekLandedLate(Exception):
