@@ -9,10 +9,57 @@ import sys
 from keras_video.version import __version__
 
 
+def _cmd_prepare(args):
+    from keras_video.data.tfrecords import prepare
+
+    shards = prepare(
+        args.source,
+        args.output,
+        num_shards=args.num_shards,
+        short_side=args.short_side or None,
+        jpeg_quality=args.jpeg_quality,
+        on_error=args.on_error,
+        backend=args.backend,
+        verbose=not args.quiet,
+    )
+    if not args.quiet:
+        print(f"{len(shards)} shards in {args.output}")
+    return 0
+
+
+def _add_prepare(subparsers):
+    p = subparsers.add_parser(
+        "prepare",
+        help="write a video data set as sharded TFRecords of JPEG frames",
+        description="Decode every video once and write sharded TFRecords of JPEG "
+        "frames (resized to --short-side). Resumable: run again to finish.",
+    )
+    p.add_argument("source", help="folder of class folders, or a CSV list")
+    p.add_argument("output", help="output folder for the shards")
+    p.add_argument(
+        "--num-shards",
+        type=int,
+        default=None,
+        help="number of shards (default: about 64 videos each)",
+    )
+    p.add_argument(
+        "--short-side",
+        type=int,
+        default=128,
+        help="resize frames to this shorter side (0: keep size)",
+    )
+    p.add_argument("--jpeg-quality", type=int, default=90)
+    p.add_argument("--on-error", choices=("raise", "skip"), default="raise")
+    p.add_argument("--backend", choices=("auto", "opencv", "pyav"), default="auto")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_prepare)
+
+
 def _parser():
     parser = argparse.ArgumentParser(prog="keras-video", description=__doc__)
     parser.add_argument("--version", action="version", version=__version__)
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_prepare(subparsers)
     return parser
 
 

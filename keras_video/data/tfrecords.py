@@ -1,0 +1,407 @@
+"""Sharded TFRecords of JPEG frames: write once, read clips fast.
+
+`write_tfrecords` decodes every video once, resizes its frames to a shorter side,
+and stores them as JPEG in `tf.train.Example` records (one per video):
+
+| feature | type | |
+|---|---|---|
+| `frames` | bytes list | one JPEG per frame, in order |
+| `label` | int64 | class index (-1 without labels) |
+| `path` | bytes | the source file |
+| `num_frames`, `height`, `width` | int64 | after resizing |
+| `fps` | float | source frame rate |
+
+Shards are `shard-00000-of-00008.tfrecord` plus `dataset_info.json` (class names,
+settings, which files went to which shard). Writing is resumable: each shard is
+written to `<name>.tmp` and renamed when complete, and complete shards are
+skipped when the same command runs again.
+
+`video_dataset_from_tfrecords` reads them back with the clip sampling and
+transforms of `video_dataset_from_directory`, decoding only the JPEGs of the
+sampled frames.
+"""
+
+import json
+import logging
+import math
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from keras_video.data import datasets as _datasets
+
+logger = logging.getLogger("keras_video.data")
+
+INFO_FILE = "dataset_info.json"
+_FORMAT_VERSION = 1
+
+
+def _shard_name(index, num_shards):
+    return f"shard-{index:05d}-of-{num_shards:05d}.tfrecord"
+
+
+def _bytes(values):
+    return tf.train.Feature(bytes_list=tf.train.BytesList(value=values))
+
+
+def _int(value):
+    return tf.train.Feature(int64_list=tf.train.Int64List(value=[int(value)]))
+
+
+def _video_example(path, label, short_side, quality, backend, chunk=64):
+    """Decodes `path` chunk by chunk, resizes and JPEG-encodes every frame."""
+    import cv2
+
+    from keras_video.data.video_reader import VideoReader
+
+    encoded = []
+    with VideoReader(path, backend=backend) as reader:
+        n, fps = reader.num_frames, reader.fps
+        h, w = reader.height, reader.width
+        if short_side:
+            scale = short_side / min(h, w)
+            size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        else:
+            size = (w, h)
+        for start in range(0, n, chunk):
+            frames = reader.get_frames(range(start, min(n, start + chunk)))
+            for frame in frames:
+                if size != (w, h):
+                    frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+                ok, buf = cv2.imencode(
+                    ".jpg", frame[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
+                )
+                if not ok:
+                    raise ValueError(f"JPEG encoding failed for a frame of {path}")
+                encoded.append(buf.tobytes())
+    feature = {
+        "frames": _bytes(encoded),
+        "label": _int(label),
+        "path": _bytes([os.fspath(path).encode()]),
+        "num_frames": _int(n),
+        "height": _int(size[1]),
+        "width": _int(size[0]),
+        "fps": tf.train.Feature(float_list=tf.train.FloatList(value=[float(fps)])),
+    }
+    return tf.train.Example(features=tf.train.Features(feature=feature))
+
+
+def write_tfrecords(
+    output_dir,
+    paths,
+    labels=None,
+    class_names=None,
+    num_shards=None,
+    short_side=128,
+    jpeg_quality=90,
+    on_error="raise",
+    backend="auto",
+    verbose=True,
+):
+    """Writes videos as sharded TFRecords of JPEG frames (resumable).
+
+    Args:
+        output_dir: folder for the shards and `dataset_info.json`.
+        paths: video files.
+        labels: int label per file, or `None`.
+        class_names: names of the labels, stored in `dataset_info.json`.
+        num_shards: number of shards (default: about 64 videos per shard).
+            Video `i` goes to shard `i % num_shards`.
+        short_side: frames are resized so their shorter side is this (`None`
+            keeps the source size).
+        jpeg_quality: 1-100.
+        on_error: `"raise"` or `"skip"` (a bad file is left out and listed in
+            `dataset_info.json` under `"skipped"` of its shard).
+        backend: `VideoReader` backend.
+        verbose: show a progress bar (`keras.utils.Progbar`, one step per video).
+
+    Returns:
+        the list of shard paths.
+
+    Raises:
+        ValueError: bad arguments, or `output_dir` holds shards written with other
+            settings or files (resuming never mixes two data sets).
+    """
+    paths = [os.fspath(p) for p in paths]
+    if not paths:
+        raise ValueError("`paths` is empty: no videos to write.")
+    if labels is not None and len(labels) != len(paths):
+        raise ValueError(
+            f"`labels` must have one label per path: {len(labels)} labels for "
+            f"{len(paths)} paths."
+        )
+    if on_error not in ("raise", "skip"):
+        raise ValueError(
+            f"`on_error` must be 'raise' or 'skip'. Received: {on_error!r}"
+        )
+    if not 1 <= int(jpeg_quality) <= 100:
+        raise ValueError(
+            f"`jpeg_quality` must be in [1, 100]. Received: {jpeg_quality}"
+        )
+    if num_shards is None:
+        num_shards = max(1, math.ceil(len(paths) / 64))
+    if int(num_shards) != num_shards or not 1 <= num_shards <= len(paths):
+        raise ValueError(
+            "`num_shards` must be between 1 and the number of videos "
+            f"({len(paths)}). Received: num_shards={num_shards}"
+        )
+    os.makedirs(output_dir, exist_ok=True)
+    labels = [-1] * len(paths) if labels is None else [int(x) for x in labels]
+    shards = [
+        {
+            "file": _shard_name(i, num_shards),
+            "videos": paths[i::num_shards],
+            "labels": labels[i::num_shards],
+        }
+        for i in range(num_shards)
+    ]
+    settings = {
+        "format_version": _FORMAT_VERSION,
+        "class_names": None if class_names is None else list(class_names),
+        "short_side": short_side,
+        "jpeg_quality": int(jpeg_quality),
+        "num_shards": int(num_shards),
+        "num_videos": len(paths),
+    }
+    info_path = os.path.join(output_dir, INFO_FILE)
+    if os.path.exists(info_path):
+        with open(info_path) as f:
+            old = json.load(f)
+        old_shards = [
+            {k: s[k] for k in ("file", "videos", "labels")} for s in old["shards"]
+        ]
+        if old["settings"] != settings or old_shards != shards:
+            raise ValueError(
+                f"{output_dir} already holds TFRecords written with other settings or "
+                "files; use another `output_dir` or delete it to start again."
+            )
+        shards = old["shards"]
+    progbar = None
+    if verbose:
+        import keras
+
+        progbar = keras.utils.Progbar(len(paths), unit_name="video")
+    done = 0
+    for shard in shards:
+        final = os.path.join(output_dir, shard["file"])
+        if os.path.exists(final):  # complete: written to .tmp, then renamed
+            done += len(shard["videos"])
+            if progbar is not None:
+                progbar.update(done)
+            continue
+        tmp = final + ".tmp"
+        skipped = {}
+        with tf.io.TFRecordWriter(tmp) as writer:
+            for path, label in zip(shard["videos"], shard["labels"], strict=True):
+                try:
+                    example = _video_example(
+                        path, label, short_side, jpeg_quality, backend
+                    )
+                except Exception as error:  # noqa: BLE001 - reported or raised
+                    if on_error == "raise":
+                        raise
+                    skipped[path] = f"{type(error).__name__}: {error}"
+                    logger.warning("keras_video: skipped %s (%s)", path, error)
+                else:
+                    writer.write(example.SerializeToString())
+                done += 1
+                if progbar is not None:
+                    progbar.update(done)
+        os.replace(tmp, final)
+        shard["skipped"] = skipped
+        with open(info_path + ".tmp", "w") as f:
+            json.dump({"settings": settings, "shards": shards}, f, indent=1)
+        os.replace(info_path + ".tmp", info_path)
+    if not os.path.exists(info_path):
+        with open(info_path, "w") as f:
+            json.dump({"settings": settings, "shards": shards}, f, indent=1)
+    return [os.path.join(output_dir, s["file"]) for s in shards]
+
+
+def read_tfrecords_info(directory):
+    """The `dataset_info.json` of a TFRecords folder, as a dict."""
+    info_path = os.path.join(directory, INFO_FILE)
+    if not os.path.exists(info_path):
+        raise ValueError(
+            f"No {INFO_FILE} in {directory}: not a keras-video TFRecords folder."
+        )
+    with open(info_path) as f:
+        return json.load(f)
+
+
+_FEATURES = {
+    "frames": tf.io.VarLenFeature(tf.string),
+    "label": tf.io.FixedLenFeature([], tf.int64),
+    "num_frames": tf.io.FixedLenFeature([], tf.int64),
+    "fps": tf.io.FixedLenFeature([], tf.float32),
+}
+
+
+def video_dataset_from_tfrecords(
+    directory,
+    label_mode="int",
+    batch_size=8,
+    clip_length=16,
+    frame_step=2,
+    target_fps=None,
+    image_size=(224, 224),
+    short_side=None,
+    augment=False,
+    shuffle=True,
+    seed=None,
+    num_clips=1,
+    clip_sampling=None,
+    short_video="loop",
+    shard=None,
+    interpolation="bilinear",
+    shuffle_buffer_size=64,
+):
+    """Clips from TFRecords written by `write_tfrecords` / `keras-video prepare`.
+
+    Arguments as in `video_dataset_from_directory`. `shard=(num_shards, index)`
+    shards by TFRecord file (needs at least `num_shards` files). Records are
+    shuffled by file and through a buffer of `shuffle_buffer_size` videos.
+
+    Returns:
+        a `tf.data.Dataset` like `video_dataset_from_directory`'s, with
+        `class_names` and `shard_paths` attributes.
+
+    Raises:
+        ValueError: a bad argument, or a folder without `dataset_info.json`.
+    """
+    image_size = _datasets._check_common_args(
+        label_mode, image_size, batch_size, clip_length, num_clips, "raise",
+        None, None, shuffle, seed, shard,
+    )  # fmt: skip
+    info = read_tfrecords_info(directory)
+    class_names = info["settings"]["class_names"]
+    if label_mode is not None and class_names is None:
+        raise ValueError(
+            f"The TFRecords in {directory} have no labels; pass label_mode=None."
+        )
+    if label_mode == "binary" and len(class_names) != 2:
+        raise ValueError(
+            'When passing `label_mode="binary"`, there must be exactly 2 '
+            f"class_names. Received: class_names={class_names}"
+        )
+    files = [os.path.join(directory, s["file"]) for s in info["shards"]]
+    missing = [f for f in files if not os.path.exists(f)]
+    if missing:
+        raise ValueError(
+            f"Incomplete TFRecords in {directory}: missing {missing[0]} (and "
+            f"{len(missing) - 1} more). Run `keras-video prepare` again to resume."
+        )
+    if shard is not None:
+        num_shards, index = shard
+        if len(files) < num_shards:
+            raise ValueError(
+                f"`shard` needs at least {num_shards} TFRecord files; {directory} has "
+                f"{len(files)}. Received: shard={shard}"
+            )
+        files = files[index::num_shards]
+    if seed is None:
+        seed = np.random.randint(1e6) if shuffle else 0
+    if short_side is None:
+        short_side = max(image_size)
+    if target_fps is not None and frame_step == 2:
+        frame_step = None
+    sampling = clip_sampling or ("random" if shuffle else "uniform")
+    spec = _datasets._ClipSpec(
+        clip_length, frame_step, target_fps, num_clips, sampling, short_video,
+        "auto", "raise",
+    )  # fmt: skip
+    deterministic = True
+
+    ds = tf.data.Dataset.from_tensor_slices(files)
+    if shuffle:
+        ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.interleave(
+        tf.data.TFRecordDataset,
+        cycle_length=min(4, len(files)),
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=deterministic,
+    )
+    if shuffle:
+        ds = ds.shuffle(shuffle_buffer_size, seed=seed, reshuffle_each_iteration=True)
+    ds = tf.data.Dataset.zip((ds, _datasets._element_seeds(seed)))
+
+    def sample_indices(num_frames, fps, elem_seed):
+        return spec.indices(int(num_frames), float(fps), elem_seed, "tfrecord").astype(
+            np.int64
+        )
+
+    def decode(record, elem_seed):
+        ex = tf.io.parse_single_example(record, _FEATURES)
+        jpegs = tf.sparse.to_dense(ex["frames"], default_value="")
+        idx = tf.numpy_function(
+            sample_indices, [ex["num_frames"], ex["fps"], elem_seed], tf.int64
+        )
+        idx.set_shape((num_clips, clip_length))
+        wanted = tf.gather(jpegs, tf.reshape(idx, [-1]))
+        frames = tf.map_fn(
+            lambda b: tf.io.decode_jpeg(b, channels=3),
+            wanted,
+            fn_output_signature=tf.TensorSpec((None, None, 3), tf.uint8),
+        )
+        shape = tf.shape(frames)
+        clips = tf.reshape(frames, tf.concat([[num_clips, clip_length], shape[1:]], 0))
+        clips.set_shape((num_clips, clip_length, None, None, 3))
+        label = tf.cast(ex["label"], tf.int32)
+        return clips, label, tf.constant(0, tf.int32), elem_seed, tf.constant(True)
+
+    ds = ds.map(
+        decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic
+    )
+    num_classes = len(class_names) if class_names else 0
+    ds = _datasets._finish(
+        ds, spec=spec, image_size=image_size, short_side=short_side, augment=augment,
+        interpolation=interpolation, label_mode=label_mode, num_classes=num_classes,
+        batch_size=batch_size, deterministic=deterministic, shard=shard,
+    )  # fmt: skip
+    ds.class_names = class_names
+    ds.shard_paths = files
+    return ds
+
+
+def prepare(
+    source,
+    output_dir,
+    num_shards=None,
+    short_side=128,
+    jpeg_quality=90,
+    class_names=None,
+    on_error="raise",
+    backend="auto",
+    verbose=True,
+):
+    """`keras-video prepare`: a folder of class folders or a CSV list -> TFRecords.
+
+    Args:
+        source: a directory (`source/<class>/<video>`) or a `.csv` list
+            (`path,label[,start,end]`, see `read_video_csv`).
+        output_dir, num_shards, short_side, jpeg_quality, on_error, backend,
+        verbose: as in `write_tfrecords`.
+        class_names: explicit class order (default: sorted).
+
+    Returns:
+        the list of shard paths.
+    """
+    if os.path.isdir(source):
+        paths, labels, class_names = _datasets._index_directory(
+            source, "inferred", class_names, False, _datasets.VIDEO_FORMATS
+        )
+    elif os.path.isfile(source):
+        paths, labels, class_names, _ = _datasets.read_video_csv(source, class_names)
+    else:
+        raise ValueError(f"`source` is neither a folder nor a CSV file: {source}")
+    if verbose:
+        print(
+            f"Found {len(paths)} files belonging to {len(class_names)} classes; "
+            f"writing TFRecords to {output_dir}"
+        )
+    return write_tfrecords(
+        output_dir, paths, labels, class_names, num_shards=num_shards,
+        short_side=short_side, jpeg_quality=jpeg_quality, on_error=on_error,
+        backend=backend, verbose=verbose,
+    )  # fmt: skip
