@@ -10,3 +10,4 @@ from keras_video.applications.fusion import LateFusion
 from keras_video.applications.fusion import SlowFusion
 from keras_video.applications.c3d import C3D
 from keras_video.applications.cnn_rnn import CNNRNN
+from keras_video.applications.slowfast import SlowFast
