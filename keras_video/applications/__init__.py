@@ -12,3 +12,4 @@ from keras_video.applications.c3d import C3D
 from keras_video.applications.cnn_rnn import CNNRNN
 from keras_video.applications.slowfast import SlowFast
 from keras_video.applications.two_stream import TwoStream
+from keras_video.applications.recurrent_cnn import RecurrentCNN
