@@ -1,0 +1,292 @@
+"""A synthetic motion data set: real video files whose class is only in the motion.
+
+Each video shows one shape over a static background. The class is how the shape
+moves (left, right, up, down, clockwise, counter-clockwise, growing, shrinking);
+shape, colour, size, speed, start position, orientation and background are drawn at
+random, independently of the class, so one frame carries no class information and
+a single-frame model stays at chance while temporal models learn the task.
+
+How the per-frame appearance is made the same for every class:
+
+- Position: the world is a torus (a shape leaving on one side comes back on the
+  other) and the start position is uniform, so at every frame the position is
+  uniform over the image for every class.
+- Orientation: the start angle is uniform over a full turn, so at every frame the
+  angle is uniform for every class.
+- Size: growing / shrinking change log-size linearly, `c + r * (t - mid)`. Classes
+  whose size does not change draw their (fixed) size as `c + r * (tau - mid)` with
+  `tau` a uniformly random frame and a random sign, so the size of a random frame
+  has the same distribution in every class.
+- Shape, colour, background and speeds are drawn the same way for every class.
+
+Everything is drawn from `numpy.random.default_rng([seed, class_index,
+video_index])`, so a video depends only on the seed and its place, and the same
+seed writes byte-identical files.
+"""
+
+import math
+import os
+
+import numpy as np
+
+from keras_video.data.video_writer import write_video
+
+MOTIONS = (
+    "left",
+    "right",
+    "up",
+    "down",
+    "clockwise",
+    "counterclockwise",
+    "growing",
+    "shrinking",
+)
+SHAPES = ("triangle", "rectangle", "ell", "kite")
+BACKGROUNDS = ("solid", "noise", "stripes")
+
+_TRANSLATION = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "down": (0, 1)}
+_SUBPIXEL = 4  # cv2 fixed-point bits for sub-pixel polygon vertices
+
+
+def _shape_vertices(shape, rng):
+    """Polygon in a unit box centred at 0, none of them rotationally symmetric."""
+    if shape == "triangle":
+        pts = [(0.0, -1.0), (0.75, 0.8), (-0.75, 0.8)]
+    elif shape == "rectangle":
+        a = rng.uniform(0.35, 0.6)
+        pts = [(-1.0, -a), (1.0, -a), (1.0, a), (-1.0, a)]
+    elif shape == "ell":
+        pts = [(-0.8, -1), (-0.2, -1), (-0.2, 0.4), (0.8, 0.4), (0.8, 1), (-0.8, 1)]
+    else:  # kite
+        pts = [(0.0, -1.0), (0.6, -0.2), (0.0, 1.0), (-0.6, -0.2)]
+    return np.asarray(pts, dtype=np.float64)
+
+
+def _background(kind, h, w, rng):
+    if kind == "solid":
+        colour = rng.integers(0, 256, 3)
+        return np.broadcast_to(colour, (h, w, 3)).astype(np.uint8)
+    import cv2
+
+    if kind == "noise":
+        cells = int(rng.integers(3, 9))
+        small = rng.uniform(0, 255, (cells, cells, 3)).astype(np.float32)
+        big = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+        big += rng.normal(0, 8, (h, w, 3)).astype(np.float32)
+        return np.clip(big, 0, 255).astype(np.uint8)
+    # stripes: a sinusoidal grating between two colours
+    theta = rng.uniform(0, math.pi)
+    period = rng.uniform(6, 20) * max(h, w) / 64
+    yy, xx = np.mgrid[0:h, 0:w]
+    phase = rng.uniform(0, 2 * math.pi)
+    s = 0.5 + 0.5 * np.sin(
+        2 * math.pi * (xx * math.cos(theta) + yy * math.sin(theta)) / period + phase
+    )
+    c1, c2 = rng.integers(0, 256, 3), rng.integers(0, 256, 3)
+    img = c1 * s[..., None] + c2 * (1 - s[..., None])
+    return img.astype(np.uint8)
+
+
+def motion_trajectory(motion, rng, image_size=(64, 64), num_frames=16):
+    """Per-frame geometry of one clip: where the shape is, its angle and size.
+
+    Every attribute is drawn for every class, in the same order; the class only
+    decides which attributes change over time (see the module docstring).
+
+    Args:
+        motion: one of `MOTIONS`.
+        rng: a `numpy.random.Generator`.
+        image_size: `(height, width)`.
+        num_frames: frames in the clip.
+
+    Returns:
+        `(centers, angles, radii)`: float64 `(num_frames, 2)` (x, y in pixels,
+        before wrapping into the image), `(num_frames,)` radians (positive is
+        clockwise on screen), `(num_frames,)` pixels.
+    """
+    if motion not in MOTIONS:
+        raise ValueError(f"`motion` must be one of {MOTIONS}. Received: {motion!r}")
+    h, w = image_size
+    t = np.arange(num_frames, dtype=np.float64) - (num_frames - 1) / 2
+    start = rng.uniform((0, 0), (w, h))
+    speed = rng.uniform(0.02, 0.06) * min(h, w)  # pixels per frame
+    angle0 = rng.uniform(0, 2 * math.pi)
+    spin = math.radians(rng.uniform(4, 12))  # radians per frame
+    log_size0 = rng.uniform(math.log(0.10), math.log(0.20))
+    rate = rng.uniform(0.03, 0.06)  # log-size per frame
+    tau = rng.integers(num_frames) - (num_frames - 1) / 2
+    sign = rng.choice((-1.0, 1.0))
+
+    direction = np.asarray(_TRANSLATION.get(motion, (0, 0)), dtype=np.float64)
+    centers = start[None, :] + direction[None, :] * speed * t[:, None]
+    turn = {"clockwise": 1, "counterclockwise": -1}.get(motion, 0)
+    angles = angle0 + turn * spin * t
+    if motion in ("growing", "shrinking"):
+        log_size = log_size0 + (1 if motion == "growing" else -1) * rate * t
+    else:
+        log_size = np.full_like(t, log_size0 + sign * rate * tau)
+    radii = np.exp(log_size) * min(h, w)
+    return centers, angles, radii
+
+
+def render_motion_clip(motion, rng, image_size=(64, 64), num_frames=16):
+    """Renders one clip of the motion data set in memory.
+
+    Args:
+        motion: one of `MOTIONS`.
+        rng: a `numpy.random.Generator`.
+        image_size: `(height, width)`.
+        num_frames: frames in the clip.
+
+    Returns:
+        `(frames, info)`: uint8 `(num_frames, height, width, 3)` RGB, and a dict
+        with the per-frame `"center"` `(num_frames, 2)` (x, y, pixels, before
+        wrapping into the image), `"angle"` (radians), `"radius"` (pixels), the
+        object `"mask"` `(num_frames, height, width)` bool, and the random
+        `"shape"`, `"background"` and `"colour"`.
+    """
+    import cv2
+
+    if motion not in MOTIONS:
+        raise ValueError(f"`motion` must be one of {MOTIONS}. Received: {motion!r}")
+    h, w = image_size
+    centers, angles, radii = motion_trajectory(motion, rng, image_size, num_frames)
+    shape = SHAPES[rng.integers(len(SHAPES))]
+    vertices = _shape_vertices(shape, rng)
+    background_kind = BACKGROUNDS[rng.integers(len(BACKGROUNDS))]
+    background = _background(background_kind, h, w, rng)
+    colour = rng.integers(0, 256, 3)
+    while np.abs(colour - background.reshape(-1, 3).mean(0)).sum() < 150:
+        colour = rng.integers(0, 256, 3)
+
+    frames = np.empty((num_frames, h, w, 3), np.uint8)
+    masks = np.zeros((num_frames, h, w), bool)
+    scale = 1 << _SUBPIXEL
+    for i in range(num_frames):
+        c, s = math.cos(angles[i]), math.sin(angles[i])
+        # Image y points down, so a positive angle turns the shape clockwise.
+        rot = np.array([[c, -s], [s, c]])
+        pts = vertices @ rot.T * radii[i] + np.mod(centers[i], (w, h))
+        polys = [
+            np.round((pts + (dx, dy)) * scale).astype(np.int32)
+            for dx in (-w, 0, w)
+            for dy in (-h, 0, h)
+        ]
+        mask = np.zeros((h, w), np.uint8)
+        cv2.fillPoly(mask, polys, 255, lineType=cv2.LINE_AA, shift=_SUBPIXEL)
+        alpha = (mask.astype(np.float32) / 255)[..., None]
+        frame = background * (1 - alpha) + colour * alpha
+        frames[i] = np.round(frame).astype(np.uint8)
+        masks[i] = mask >= 128
+    info = {
+        "center": centers,
+        "angle": angles,
+        "radius": radii,
+        "mask": masks,
+        "shape": shape,
+        "background": background_kind,
+        "colour": colour,
+    }
+    return frames, info
+
+
+def write_motion_dataset(
+    directory,
+    num_videos_per_class,
+    seed,
+    image_size=(64, 64),
+    num_frames=16,
+    classes=None,
+    fps=10,
+    codec="libx264",
+    keyframe_interval=None,
+):
+    """Writes the motion data set as mp4 files in class folders.
+
+    `directory/<motion>/<motion>_<index>.mp4`; the folder layout is the one
+    `video_dataset_from_directory` reads.
+
+    Args:
+        directory: output folder (created).
+        num_videos_per_class: videos per class.
+        seed: int; the same seed writes the same files.
+        image_size: `(height, width)`, even numbers (yuv420p).
+        num_frames: frames per video.
+        classes: motions to include (a subset of `MOTIONS`); default all eight.
+        fps: frame rate written in the file.
+        codec: PyAV encoder (`"libx264"` by default).
+        keyframe_interval: GOP size, or `None` for the encoder default.
+
+    Returns:
+        list of the written paths, class by class in `classes` order.
+
+    Example:
+    >>> import tempfile
+    >>> paths = write_motion_dataset(tempfile.mkdtemp(), 2, seed=0,
+    ...                              image_size=(32, 32), num_frames=8)
+    >>> len(paths)
+    16
+    """
+    classes = tuple(MOTIONS if classes is None else classes)
+    for motion in classes:
+        if motion not in MOTIONS:
+            raise ValueError(
+                f"`classes` must be motions from {MOTIONS}. Received: {motion!r}"
+            )
+    if len(set(classes)) != len(classes):
+        raise ValueError(f"`classes` has duplicates. Received: classes={classes}")
+    h, w = image_size
+    if h % 2 or w % 2:
+        raise ValueError(f"`image_size` must be even. Received: image_size={image_size}")
+    if int(num_videos_per_class) != num_videos_per_class or num_videos_per_class < 1:
+        raise ValueError(
+            "`num_videos_per_class` must be a positive integer. Received: "
+            f"num_videos_per_class={num_videos_per_class}"
+        )
+    paths = []
+    for motion in classes:
+        class_index = MOTIONS.index(motion)
+        folder = os.path.join(directory, motion)
+        os.makedirs(folder, exist_ok=True)
+        for i in range(num_videos_per_class):
+            rng = np.random.default_rng([int(seed), class_index, i])
+            frames, _ = render_motion_clip(motion, rng, image_size, num_frames)
+            path = os.path.join(folder, f"{motion}_{i:05d}.mp4")
+            write_video(path, frames, fps=fps, codec=codec,
+                        keyframe_interval=keyframe_interval)
+            paths.append(path)
+    return paths
+
+
+def write_detection_dataset(
+    directory,
+    num_videos,
+    seed,
+    image_size=(128, 128),
+    num_frames=64,
+    action_length=(8, 24),
+    num_actors=(1, 3),
+    classes=None,
+):
+    """Reserved: the motion data set for temporal and spatio-temporal detection.
+
+    Not built yet (the detection issue builds it). The intended contract:
+
+    - Longer videos (`num_frames`) in which each of `num_actors` (an int or a
+      `(min, max)` range) shapes performs motions from `classes` (default
+      `MOTIONS`) during segments of `action_length` frames and stays still
+      (or drifts without class) in between.
+    - Files: `directory/videos/<id>.mp4`, plus `directory/segments.csv`
+      (`video_id,actor_id,label,start_frame,end_frame`, for temporal
+      localisation) and `directory/boxes.csv` (AVA-style,
+      `video_id,frame,actor_id,x1,y1,x2,y2,label`, coordinates normalised to
+      [0, 1], for spatio-temporal detection).
+    - Deterministic from `seed`, like `write_motion_dataset`.
+
+    Raises:
+        NotImplementedError: always, for now.
+    """
+    raise NotImplementedError(
+        "write_detection_dataset is reserved for the detection issue; use "
+        "write_motion_dataset for classification."
+    )
