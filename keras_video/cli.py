@@ -58,13 +58,13 @@ def _cmd_weights_convert(args):
 
 
 def _cmd_predict(args):
-    from keras_video.applications import predict
+    from keras_video import predict
 
     rows = predict.predict_video(
         args.video, num_clips=args.num_clips, clip_length=args.clip_length, top=args.top
     )
     for index, name, score in rows:
-        print(f"{score:8.4f}  {name}  ({index})")
+        print(f"{score:8.4f}  {name}  (class {index})")
     return 0
 
 

@@ -234,6 +234,7 @@ def InceptionI3D(
             f"{name}: `final_endpoint` other than 'Logits' needs "
             f"include_top=False. Received: final_endpoint={final_endpoint!r}"
         )
+    _check_weights(weights, "InceptionI3D")
     if weights == "kinetics400" and include_top and classes != 400:
         raise ValueError(
             f"{name}: with weights='kinetics400' and include_top=True, `classes` "
@@ -293,6 +294,19 @@ def InceptionI3D(
     model = keras.Model(inputs, x, name=name)
     common.load_weights(model, weights, "InceptionI3D")
     return model
+
+
+def _check_weights(weights, family):
+    """Fails before building when `weights` is no preset and no file."""
+    if weights is None or weights in common.PRESETS.get(family, {}):
+        return
+    if isinstance(weights, (str, os.PathLike)) and os.path.exists(weights):
+        return
+    raise ValueError(
+        f"{family}: `weights` must be None, a path to an existing weights file, "
+        f"or one of the presets {sorted(common.PRESETS.get(family, {}))}. "
+        f"Received: weights={weights!r}"
+    )
 
 
 def preprocess_input(x):
