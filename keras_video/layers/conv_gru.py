@@ -30,7 +30,9 @@ class ConvGRUCell(keras.layers.Layer):
         activation: candidate activation name.
         recurrent_activation: gate activation name.
         use_bias: whether the input convolutions have a bias.
-        kernel_initializer, recurrent_initializer, bias_initializer: names.
+        kernel_initializer: initializer name of the input kernels.
+        recurrent_initializer: initializer name of the recurrent kernels.
+        bias_initializer: initializer name of the bias.
 
     Input shape:
         `(batch, height, width, channels)` per step; state `(batch, h', w', filters)`.
@@ -169,9 +171,15 @@ class ConvGRU(keras.layers.RNN):
     Args:
         filters: channels of the hidden state.
         kernel_size: int or `(kh, kw)`.
-        strides, padding, dilation_rate: of the input convolution.
-        activation, recurrent_activation, use_bias, kernel_initializer,
-        recurrent_initializer, bias_initializer: see `ConvGRUCell`.
+        strides: int or `(sh, sw)`, of the input convolution.
+        padding: `"same"` or `"valid"`, of the input convolution.
+        dilation_rate: int or `(dh, dw)`, of the input convolution.
+        activation: candidate activation name.
+        recurrent_activation: gate activation name.
+        use_bias: whether the input convolutions have a bias.
+        kernel_initializer: initializer name of the input kernels.
+        recurrent_initializer: initializer name of the recurrent kernels.
+        bias_initializer: initializer name of the bias.
         return_sequences: return every step's state, not only the last.
         return_state: also return the last state.
         go_backwards: run over time in reverse.

@@ -22,9 +22,11 @@ class InflatedConv(keras.layers.Conv3D):
     Otherwise it is a `keras.layers.Conv3D` (channels last) in every respect.
 
     Args:
-        filters, kernel_size, strides, padding, dilation_rate, activation,
-        use_bias, ...: as `keras.layers.Conv3D`.
+        filters: as `keras.layers.Conv3D`.
+        kernel_size: as `keras.layers.Conv3D`; `(t, kh, kw)`.
         time_padding: `"zeros"` or `"replicate"`, used when `padding="same"`.
+        **kwargs: the other `keras.layers.Conv3D` arguments (`strides`,
+            `padding`, `dilation_rate`, `groups`, `activation`, `use_bias`, ...).
 
     Input shape:
         `(batch, frames, height, width, channels)`.

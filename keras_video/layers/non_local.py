@@ -72,6 +72,7 @@ class NonLocal(keras.layers.Layer):
         )
 
     def build(self, input_shape):
+        input_shape = tuple(input_shape)
         check.check_rank(input_shape, 5, "NonLocal")
         channels = input_shape[-1]
         if channels is None:
