@@ -16,3 +16,12 @@ from keras_video.applications.resnet3d import R3D
 from keras_video.applications.single_frame import SingleFrame
 from keras_video.applications.slowfast import SlowFast
 from keras_video.applications.two_stream import TwoStream
+
+# --- I3D (inflate, I3D, InceptionI3D, Kinetics-400 helpers) ---
+from keras_video.applications import weights  # noqa: F401  (registers presets)
+from keras_video.applications.i3d import I3D
+from keras_video.applications.inception_i3d import InceptionI3D
+from keras_video.applications.inception_i3d import decode_predictions
+from keras_video.applications.inception_i3d import preprocess_input
+from keras_video.applications.inflate import inflate
+# --- end I3D ---

