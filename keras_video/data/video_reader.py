@@ -408,10 +408,14 @@ class VideoReader:
     def _after_fork_check(self):
         if os.getpid() != self._pid:
             self._drop_handles(close=False)
+            # The RGB converter may own worker threads, which a fork does not copy.
+            _INHERITED_HANDLES.append(self._rgb_reformatter)
+            self._rgb_reformatter = None
             self._pid = os.getpid()
 
     def _get_index(self):
         if self._index is None:
+            self._after_fork_check()
             self._index = self._scan()
         return self._index
 
@@ -425,9 +429,18 @@ class VideoReader:
                 f"Cannot open {self.path} as a video: {e}", self.path
             ) from e
         try:
-            return self._scan_container(av, container)
-        finally:
+            index = self._scan_container(av, container)
+        except BaseException:
             container.close()
+            raise
+        stream_for_pyav = index.metadata.stream != index.first_video_stream
+        if self._requested_backend == "pyav" or stream_for_pyav:
+            # PyAV will decode: keep this container (a seek resets its decoder).
+            self._drop_handles(close=True)
+            self._container = container
+        else:
+            container.close()
+        return index
 
     def _scan_container(self, av, container):
         video_streams = [
@@ -448,7 +461,9 @@ class VideoReader:
                     f"Received: stream={self._requested_stream}"
                 )
             stream = matches[0]
-        stream.codec_context.thread_count = 1
+        stream.codec_context.thread_count = self._num_threads
+        if self._num_threads != 1:
+            stream.codec_context.thread_type = "AUTO"
         pts, keyframe_pts = [], []
         first = None
         try:

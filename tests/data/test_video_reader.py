@@ -271,11 +271,15 @@ def _decode_in_child(reader, indices, queue):
     queue.put(reader.get_frames(indices))
 
 
+@pytest.mark.parametrize("backend", ["auto", "pyav"])
 @pytest.mark.parametrize("used_in_parent", [False, True])
-def test_reader_works_in_a_forked_worker(long_gop_video, used_in_parent):
+def test_reader_works_in_a_forked_worker(long_gop_video, used_in_parent, backend):
+    """A reader made (and possibly used) in the parent decodes in a forked child;
+    a hang fails the test instead of hanging the suite."""
     context = multiprocessing.get_context("fork")
     indices = [70, 3, 55]
-    reader = VideoReader(long_gop_video)
+    reader = VideoReader(long_gop_video, backend=backend)
+    assert reader.num_frames == 120  # the index scan runs in the parent
     if used_in_parent:
         reader.get_frames([60])  # parent holds an open decoder when forking
     queue = context.Queue()
