@@ -13,25 +13,30 @@ How it works:
   index costs a few int64 arrays (8 bytes a frame) and is cached.
 - **Seek and decode forward.** Wanted frames are decoded in ascending order; a new
   seek is made to the keyframe at or before a wanted frame whenever that keyframe
-  lies after the previous wanted frame, otherwise decoding continues forward.
-  Frames are identified by their timestamp, so frames after a seek are exactly the
-  frames of a sequential decode.
+  lies after the previous wanted frame, otherwise decoding continues forward, also
+  from where the previous request stopped. Frames are identified by their
+  timestamp, so frames after a seek are exactly the frames of a sequential decode;
+  if timestamps come out of order (AVI's packed B-frames) frames are counted from
+  the start instead.
 - **Decode less (PyAV).** Frames that are not wanted and that no other frame
   references are not decoded at all (FFmpeg `skip_frame="NONREF"`, set per packet),
-  and only wanted frames are converted to RGB (both backends). `get_clips` decodes
-  the union of several clips' frames in one pass.
-- **Backends.** "opencv" (`cv2.VideoCapture`, releases the GIL) reads the first
-  video stream; every seek it makes is checked against the index timestamps and,
-  if it lands wrong, the reader reads forward from the start instead. "pyav" reads
-  any video stream, any codec FFmpeg has (AV1 included). "auto" uses OpenCV for the
-  first video stream and falls back to PyAV, for the rest of the reader's life, as
-  soon as OpenCV fails (it opens AV1 and returns no frames; it stops early on a
-  corrupt file without an error; a frame has the wrong shape). `backend` tells
-  which one is in use.
-- **Memory and processes.** No decoded frame is kept beyond the request. The file
-  is opened in the process that decodes: handles inherited through `fork` are left
-  untouched (never closed in the child) and reopened, so a reader made in a parent
-  works in a forked worker.
+  and only wanted frames are converted to RGB (both backends). `get_frames` decodes
+  repeated indices once, and `get_clips` decodes the union of several clips in one
+  pass.
+- **Backends.** "opencv" (`cv2.VideoCapture`) reads the first video stream; every
+  seek it makes is checked against the index timestamps and, if it lands wrong
+  (OpenCV seeks by frame number assuming a constant rate), the reader reads forward
+  from the start instead. "pyav" reads any video stream, any codec FFmpeg has (AV1
+  included). Both release the GIL while decoding. "auto" uses OpenCV for the first
+  video stream and falls back to PyAV, for the rest of the reader's life, as soon
+  as OpenCV fails (it opens AV1 and returns no frames; it stops early on a corrupt
+  file without an error; a frame has the wrong shape); other streams use PyAV.
+  `backend` tells which one is in use.
+- **Memory and processes.** No decoded frame is kept beyond the request (the
+  decoder's own reorder buffer aside). Decoder handles inherited through `fork`
+  (and the RGB converter, whose threads a fork does not copy) are left untouched,
+  never closed in the child, and reopened, so a reader made in a parent works in a
+  forked worker. A reader is not thread-safe: use one per thread.
 
 Rotation metadata is applied by both backends (a 568x320 stream stored with a
 90-degree rotation comes out as (568, 320, 3) frames); 10-bit sources come out as
