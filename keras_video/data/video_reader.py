@@ -10,7 +10,9 @@ How it works:
   frame counts and durations are never used (files lie: a header that claims 311
   frames for 310, a count of -1.38e17). A packet that turns out not to decode raises
   `CorruptVideoError` when it is decoded, so a count is never silently short. The
-  index costs a few int64 arrays (8 bytes a frame) and is cached.
+  index costs a few int64 arrays (8 bytes a frame); the last ones read are kept per
+  process (up to a million frames' worth), keyed by path, size and modification
+  time, so reopening a video does not scan it again.
 - **Seek and decode forward.** Wanted frames are decoded in ascending order; a new
   seek is made to the keyframe at or before a wanted frame whenever that keyframe
   lies after the previous wanted frame, otherwise decoding continues forward, also
@@ -48,6 +50,7 @@ import collections
 import dataclasses
 import os
 import pathlib
+import threading
 
 import numpy as np
 
@@ -59,6 +62,13 @@ BACKENDS = ("auto", "opencv", "pyav")
 # state (threads, buffers) that belongs to the parent, so they are kept alive here
 # and never used again.
 _INHERITED_HANDLES = []
+
+# Indexes of recently read streams, keyed by file identity (path, size, mtime), so
+# that reopening a video (a tf.data map opens a reader per clip) skips the packet
+# scan. Bounded by the frames it holds (16 bytes each at most).
+_INDEX_CACHE = collections.OrderedDict()
+_INDEX_CACHE_MAX_FRAMES = 1_000_000
+_INDEX_CACHE_LOCK = threading.Lock()
 
 # OpenCV seeks by decoding from the keyframe before `frame - 16` (its own margin).
 _OPENCV_SEEK_MARGIN = 16
@@ -421,8 +431,35 @@ class VideoReader:
     def _get_index(self):
         if self._index is None:
             self._after_fork_check()
-            self._index = self._scan()
+            key = self._cache_key()
+            with _INDEX_CACHE_LOCK:
+                index = _INDEX_CACHE.get(key)
+                if index is not None:
+                    _INDEX_CACHE.move_to_end(key)
+            if index is None:
+                index = self._scan()
+                self._cache_index(index)
+            self._index = index
         return self._index
+
+    def _cache_key(self):
+        stat = self._path.stat()
+        return (
+            str(self._path.resolve()),
+            self._requested_stream,
+            stat.st_size,
+            stat.st_mtime_ns,
+        )
+
+    def _cache_index(self, index):
+        key = self._cache_key()
+        with _INDEX_CACHE_LOCK:
+            _INDEX_CACHE[key] = index
+            _INDEX_CACHE.move_to_end(key)
+            frames = sum(len(i.pts) + len(i.keyframes) for i in _INDEX_CACHE.values())
+            while frames > _INDEX_CACHE_MAX_FRAMES and len(_INDEX_CACHE) > 1:
+                _, dropped = _INDEX_CACHE.popitem(last=False)
+                frames -= len(dropped.pts) + len(dropped.keyframes)
 
     def _scan(self):
         """Demuxes the stream once: frame timestamps, keyframes, first frame."""
@@ -586,6 +623,7 @@ class VideoReader:
             self._pyav_decode(wanted, store)
         except _TimestampsUnreliable:
             self._index = dataclasses.replace(self._get_index(), pts_reliable=False)
+            self._cache_index(self._index)
             self._drop_handles(close=True)
             self._pyav_decode(wanted, store)
 

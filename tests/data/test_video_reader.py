@@ -6,6 +6,7 @@ carry their own index in flat blocks, so frame identity and seek correctness are
 exact.
 """
 
+import collections
 import fractions
 import json
 import multiprocessing
@@ -213,6 +214,24 @@ def test_requests_in_sequence_continue_forward_exactly(long_gop_video):
     with VideoReader(long_gop_video, backend="pyav") as reader:
         for indices in requests:
             np.testing.assert_array_equal(reader.get_frames(indices), expected[indices])
+
+
+def test_index_is_reused_until_the_file_changes(tmp_path, monkeypatch):
+    import keras_video.data.video_reader as video_reader
+
+    monkeypatch.setattr(video_reader, "_INDEX_CACHE", collections.OrderedDict())
+    path = write_indexed_video(tmp_path / "a.mp4", 20, gop=10, bframes=0)
+    first = VideoReader(path)
+    assert first.num_frames == 20
+    second = VideoReader(path)
+    assert second.num_frames == 20
+    assert second._index is first._index  # no second scan
+    write_indexed_video(path, 12, gop=10, bframes=0)  # same path, new content
+    with VideoReader(path) as third:
+        assert third.num_frames == 12
+        np.testing.assert_array_equal(
+            third.get_frames([11]), sequential_frames(path, "pyav")[[11]]
+        )
 
 
 def test_get_clips_shares_one_pass_and_matches_get_frames(long_gop_video):
@@ -436,6 +455,7 @@ def test_out_of_order_timestamps_are_detected(shared_data, monkeypatch):
     import keras_video.data.video_reader as video_reader
 
     monkeypatch.setattr(video_reader, "_CONTAINERS_WITHOUT_PTS", ())
+    monkeypatch.setattr(video_reader, "_INDEX_CACHE", collections.OrderedDict())
     path = videos(shared_data) / "mmaction2_test.avi"
     indices = [2, 3, 100, 7]
     with VideoReader(path, backend="pyav") as reader:
