@@ -4,15 +4,17 @@ How it works:
 
 - **Index.** The first time metadata or frames are needed, the stream's packets are
   demuxed with PyAV (no decoding, except the first frame for its size, pixel format
-  and rotation). Each packet with data is one frame: `num_frames` is the number of
-  frame packets, frame `i` is the packet with the `i`-th smallest presentation
-  timestamp, and keyframes are the packets the container flags as such. Container
-  frame counts and durations are never used (files lie: a header that claims 311
-  frames for 310, a count of -1.38e17). A packet that turns out not to decode raises
-  `CorruptVideoError` when it is decoded, so a count is never silently short. The
-  index costs a few int64 arrays (8 bytes a frame); the last ones read are kept per
-  process (up to a million frames' worth), keyed by path, size and modification
-  time, so reopening a video does not scan it again.
+  and rotation). Each packet with data is one frame, except packets an edit list
+  discards (a trimmed mp4 keeps the GOP start before its first shown frame):
+  `num_frames` is the number of such frame packets, frame `i` is the packet with
+  the `i`-th smallest presentation timestamp, and keyframes are the packets the
+  container flags as such. Container frame counts and durations are never used
+  (files lie: a header that claims 311 frames for 310, a count of -1.38e17). A
+  packet that turns out not to decode raises `CorruptVideoError` when it is
+  decoded, so a count is never silently short. The index costs a few int64 arrays
+  (8 bytes a frame); the last ones read are kept per process (up to a million
+  frames' worth), keyed by path, size and modification time, so reopening a video
+  does not scan it again.
 - **Seek and decode forward.** Wanted frames are decoded in ascending order; a new
   seek is made to the keyframe at or before a wanted frame whenever that keyframe
   lies after the previous wanted frame, otherwise decoding continues forward, also
@@ -521,7 +523,8 @@ class VideoReader:
                         "timestamps; it cannot be indexed.",
                         self.path,
                     )
-                pts.append(timestamp)
+                if not packet.is_discard:  # before an edit list's start: no frame
+                    pts.append(timestamp)
                 if packet.is_keyframe:
                     keyframe_pts.append(timestamp)
                 if first is None:
@@ -540,6 +543,7 @@ class VideoReader:
         pts = np.asarray(pts, np.int64)
         order = np.sort(pts)
         keyframes = np.searchsorted(order, np.asarray(keyframe_pts, np.int64))
+        keyframes = keyframes[keyframes < len(order)]
         if keyframes.size == 0 or keyframes[0] != 0:
             # The first frame is where decoding starts, flagged or not.
             keyframes = np.concatenate([[0], keyframes])

@@ -234,6 +234,32 @@ def test_index_is_reused_until_the_file_changes(tmp_path, monkeypatch):
         )
 
 
+def test_edit_list_discarded_frames_are_not_counted(tmp_path, long_gop_video):
+    """An mp4 whose edit list starts 5 frames into its first GOP (what trimming
+    without re-encoding gives): those 5 frames decode but are never shown."""
+    path = tmp_path / "trimmed.mp4"
+    with av.open(str(long_gop_video)) as source, av.open(str(path), "w") as target:
+        stream = source.streams.video[0]
+        out = target.add_stream_from_template(stream)
+        shift = int(round(5 / 30 / stream.time_base))
+        for packet in source.demux(stream):
+            if packet.dts is None:
+                continue
+            packet.pts -= shift
+            packet.dts -= shift
+            packet.stream = out
+            target.mux(packet)
+    expected = sequential_frames(path, "pyav")
+    assert len(expected) == 115 and _read_index(expected[0]) == 5
+    for backend in ("pyav", "opencv"):
+        with VideoReader(path, backend=backend) as reader:
+            assert reader.num_frames == 115
+            indices = [114, 0, 44, 45, 60]
+            frames = reader.get_frames(indices)
+            np.testing.assert_array_equal(frames, expected[indices])
+            assert reader.get_timestamps([0])[0] == pytest.approx(0.0)
+
+
 def test_get_clips_shares_one_pass_and_matches_get_frames(long_gop_video):
     clips = [[10, 12, 14], [13, 12, 11], [100, 20]]
     with VideoReader(long_gop_video, backend="pyav") as reader:
