@@ -238,8 +238,9 @@ class _ClipSpec:
         self.backend = backend
         self.on_error = on_error
         self.skipped = SkippedFiles()
-        # Frames with a shorter side above this are shrunk with OpenCV right
-        # after decoding (INTER_AREA), so the TF transforms touch fewer pixels.
+        # Frames with a shorter side over twice this are shrunk with OpenCV
+        # (INTER_AREA, which averages: no aliasing) right after decoding; the
+        # TF crop-and-resize then samples a window at most 2x its output.
         self.max_short_side = None
 
     def indices(self, num_frames, fps, seed, path):
@@ -315,7 +316,7 @@ class _ClipSpec:
 
     def _shrink(self, frames):
         h, w = frames.shape[1:3]
-        if self.max_short_side is None or min(h, w) <= self.max_short_side:
+        if self.max_short_side is None or min(h, w) <= 2 * self.max_short_side:
             return frames
         import cv2
 
@@ -336,19 +337,22 @@ def _element_seeds(seed):
 def _spatial(clips, seed, image_size, short_side, augment, interpolation):
     """Resize short side, crop to `image_size`, maybe flip; float32 in [0, 255].
 
-    The resize and crop are fused (`transforms.short_side_crop`): only the
-    window is resized.
+    Resize, crop and flip are one `transforms.short_side_crop`: only the window
+    that becomes the crop is resized.
     """
+    squeeze = clips.shape[0] == 1  # one clip per video: skip the per-clip map_fn
+    if squeeze:
+        clips = clips[0]
     if augment:
-        seeds = tf.random.experimental.stateless_split(seed, 2)
         side_range = (short_side, int(round(short_side * 1.25)))
-        clips = transforms.short_side_crop(
-            clips, image_size, side_range, seeds[0], interpolation
+        out = transforms.short_side_crop(
+            clips, image_size, side_range, seed, 0.5, interpolation
         )
-        return transforms.random_flip_left_right(clips, seeds[1])
-    return transforms.short_side_crop(
-        clips, image_size, short_side, None, interpolation
-    )
+    else:
+        out = transforms.short_side_crop(
+            clips, image_size, short_side, None, 0.0, interpolation
+        )
+    return out[None] if squeeze else out
 
 
 def _encode_labels(labels, label_mode, num_classes):
@@ -504,6 +508,11 @@ def _make_datasets(
         raise ValueError(
             'When passing `label_mode="binary"`, there must be exactly 2 '
             f"class_names. Received: class_names={class_names}"
+        )
+    if interpolation not in transforms.INTERPOLATIONS:
+        raise ValueError(
+            f"`interpolation` must be one of {transforms.INTERPOLATIONS}. "
+            f"Received: interpolation={interpolation!r}"
         )
     if clip_sampling is not None and clip_sampling not in CLIP_SAMPLING:
         raise ValueError(

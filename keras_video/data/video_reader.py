@@ -4,34 +4,43 @@ How it works:
 
 - **Index.** The first time metadata or frames are needed, the stream's packets are
   demuxed with PyAV (no decoding, except the first frame for its size, pixel format
-  and rotation). Each packet with data is one frame: `num_frames` is the number of
-  frame packets, frame `i` is the packet with the `i`-th smallest presentation
-  timestamp, and keyframes are the packets the container flags as such. Container
-  frame counts and durations are never used (files lie: a header that claims 311
-  frames for 310, a count of -1.38e17). A packet that turns out not to decode raises
-  `CorruptVideoError` when it is decoded, so a count is never silently short. The
-  index costs a few int64 arrays (8 bytes a frame) and is cached.
+  and rotation). Each packet with data is one frame, except packets an edit list
+  discards (a trimmed mp4 keeps the GOP start before its first shown frame):
+  `num_frames` is the number of such frame packets, frame `i` is the packet with
+  the `i`-th smallest presentation timestamp, and keyframes are the packets the
+  container flags as such. Container frame counts and durations are never used
+  (files lie: a header that claims 311 frames for 310, a count of -1.38e17). A
+  packet that turns out not to decode raises `CorruptVideoError` when it is
+  decoded, so a count is never silently short. The index costs a few int64 arrays
+  (8 bytes a frame); the last ones read are kept per process (up to a million
+  frames' worth), keyed by path, size and modification time, so reopening a video
+  does not scan it again.
 - **Seek and decode forward.** Wanted frames are decoded in ascending order; a new
   seek is made to the keyframe at or before a wanted frame whenever that keyframe
-  lies after the previous wanted frame, otherwise decoding continues forward.
-  Frames are identified by their timestamp, so frames after a seek are exactly the
-  frames of a sequential decode.
+  lies after the previous wanted frame, otherwise decoding continues forward, also
+  from where the previous request stopped. Frames are identified by their
+  timestamp, so frames after a seek are exactly the frames of a sequential decode;
+  if timestamps come out of order (AVI's packed B-frames) frames are counted from
+  the start instead.
 - **Decode less (PyAV).** Frames that are not wanted and that no other frame
   references are not decoded at all (FFmpeg `skip_frame="NONREF"`, set per packet),
-  and only wanted frames are converted to RGB (both backends). `get_clips` decodes
-  the union of several clips' frames in one pass.
-- **Backends.** "opencv" (`cv2.VideoCapture`, releases the GIL) reads the first
-  video stream; every seek it makes is checked against the index timestamps and,
-  if it lands wrong, the reader reads forward from the start instead. "pyav" reads
-  any video stream, any codec FFmpeg has (AV1 included). "auto" uses OpenCV for the
-  first video stream and falls back to PyAV, for the rest of the reader's life, as
-  soon as OpenCV fails (it opens AV1 and returns no frames; it stops early on a
-  corrupt file without an error; a frame has the wrong shape). `backend` tells
-  which one is in use.
-- **Memory and processes.** No decoded frame is kept beyond the request. The file
-  is opened in the process that decodes: handles inherited through `fork` are left
-  untouched (never closed in the child) and reopened, so a reader made in a parent
-  works in a forked worker.
+  and only wanted frames are converted to RGB (both backends). `get_frames` decodes
+  repeated indices once, and `get_clips` decodes the union of several clips in one
+  pass.
+- **Backends.** "opencv" (`cv2.VideoCapture`) reads the first video stream; every
+  seek it makes is checked against the index timestamps and, if it lands wrong
+  (OpenCV seeks by frame number assuming a constant rate), the reader reads forward
+  from the start instead. "pyav" reads any video stream, any codec FFmpeg has (AV1
+  included). Both release the GIL while decoding. "auto" uses OpenCV for the first
+  video stream and falls back to PyAV, for the rest of the reader's life, as soon
+  as OpenCV fails (it opens AV1 and returns no frames; it stops early on a corrupt
+  file without an error; a frame has the wrong shape); other streams use PyAV.
+  `backend` tells which one is in use.
+- **Memory and processes.** No decoded frame is kept beyond the request (the
+  decoder's own reorder buffer aside). Decoder handles inherited through `fork`
+  (and the RGB converter, whose threads a fork does not copy) are left untouched,
+  never closed in the child, and reopened, so a reader made in a parent works in a
+  forked worker. A reader is not thread-safe: use one per thread.
 
 Rotation metadata is applied by both backends (a 568x320 stream stored with a
 90-degree rotation comes out as (568, 320, 3) frames); 10-bit sources come out as
@@ -43,6 +52,7 @@ import collections
 import dataclasses
 import os
 import pathlib
+import threading
 
 import numpy as np
 
@@ -54,6 +64,13 @@ BACKENDS = ("auto", "opencv", "pyav")
 # state (threads, buffers) that belongs to the parent, so they are kept alive here
 # and never used again.
 _INHERITED_HANDLES = []
+
+# Indexes of recently read streams, keyed by file identity (path, size, mtime), so
+# that reopening a video (a tf.data map opens a reader per clip) skips the packet
+# scan. Bounded by the frames it holds (16 bytes each at most).
+_INDEX_CACHE = collections.OrderedDict()
+_INDEX_CACHE_MAX_FRAMES = 1_000_000
+_INDEX_CACHE_LOCK = threading.Lock()
 
 # OpenCV seeks by decoding from the keyframe before `frame - 16` (its own margin).
 _OPENCV_SEEK_MARGIN = 16
@@ -408,12 +425,43 @@ class VideoReader:
     def _after_fork_check(self):
         if os.getpid() != self._pid:
             self._drop_handles(close=False)
+            # The RGB converter may own worker threads, which a fork does not copy.
+            _INHERITED_HANDLES.append(self._rgb_reformatter)
+            self._rgb_reformatter = None
             self._pid = os.getpid()
 
     def _get_index(self):
         if self._index is None:
-            self._index = self._scan()
+            self._after_fork_check()
+            key = self._cache_key()
+            with _INDEX_CACHE_LOCK:
+                index = _INDEX_CACHE.get(key)
+                if index is not None:
+                    _INDEX_CACHE.move_to_end(key)
+            if index is None:
+                index = self._scan()
+                self._cache_index(index)
+            self._index = index
         return self._index
+
+    def _cache_key(self):
+        stat = self._path.stat()
+        return (
+            str(self._path.resolve()),
+            self._requested_stream,
+            stat.st_size,
+            stat.st_mtime_ns,
+        )
+
+    def _cache_index(self, index):
+        key = self._cache_key()
+        with _INDEX_CACHE_LOCK:
+            _INDEX_CACHE[key] = index
+            _INDEX_CACHE.move_to_end(key)
+            frames = sum(len(i.pts) + len(i.keyframes) for i in _INDEX_CACHE.values())
+            while frames > _INDEX_CACHE_MAX_FRAMES and len(_INDEX_CACHE) > 1:
+                _, dropped = _INDEX_CACHE.popitem(last=False)
+                frames -= len(dropped.pts) + len(dropped.keyframes)
 
     def _scan(self):
         """Demuxes the stream once: frame timestamps, keyframes, first frame."""
@@ -425,9 +473,18 @@ class VideoReader:
                 f"Cannot open {self.path} as a video: {e}", self.path
             ) from e
         try:
-            return self._scan_container(av, container)
-        finally:
+            index = self._scan_container(av, container)
+        except BaseException:
             container.close()
+            raise
+        stream_for_pyav = index.metadata.stream != index.first_video_stream
+        if self._requested_backend == "pyav" or stream_for_pyav:
+            # PyAV will decode: keep this container (a seek resets its decoder).
+            self._drop_handles(close=True)
+            self._container = container
+        else:
+            container.close()
+        return index
 
     def _scan_container(self, av, container):
         video_streams = [
@@ -448,7 +505,9 @@ class VideoReader:
                     f"Received: stream={self._requested_stream}"
                 )
             stream = matches[0]
-        stream.codec_context.thread_count = 1
+        stream.codec_context.thread_count = self._num_threads
+        if self._num_threads != 1:
+            stream.codec_context.thread_type = "AUTO"
         pts, keyframe_pts = [], []
         first = None
         try:
@@ -464,7 +523,8 @@ class VideoReader:
                         "timestamps; it cannot be indexed.",
                         self.path,
                     )
-                pts.append(timestamp)
+                if not packet.is_discard:  # before an edit list's start: no frame
+                    pts.append(timestamp)
                 if packet.is_keyframe:
                     keyframe_pts.append(timestamp)
                 if first is None:
@@ -483,6 +543,7 @@ class VideoReader:
         pts = np.asarray(pts, np.int64)
         order = np.sort(pts)
         keyframes = np.searchsorted(order, np.asarray(keyframe_pts, np.int64))
+        keyframes = keyframes[keyframes < len(order)]
         if keyframes.size == 0 or keyframes[0] != 0:
             # The first frame is where decoding starts, flagged or not.
             keyframes = np.concatenate([[0], keyframes])
@@ -566,6 +627,7 @@ class VideoReader:
             self._pyav_decode(wanted, store)
         except _TimestampsUnreliable:
             self._index = dataclasses.replace(self._get_index(), pts_reliable=False)
+            self._cache_index(self._index)
             self._drop_handles(close=True)
             self._pyav_decode(wanted, store)
 

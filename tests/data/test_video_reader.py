@@ -6,6 +6,7 @@ carry their own index in flat blocks, so frame identity and seek correctness are
 exact.
 """
 
+import collections
 import fractions
 import json
 import multiprocessing
@@ -215,6 +216,50 @@ def test_requests_in_sequence_continue_forward_exactly(long_gop_video):
             np.testing.assert_array_equal(reader.get_frames(indices), expected[indices])
 
 
+def test_index_is_reused_until_the_file_changes(tmp_path, monkeypatch):
+    import keras_video.data.video_reader as video_reader
+
+    monkeypatch.setattr(video_reader, "_INDEX_CACHE", collections.OrderedDict())
+    path = write_indexed_video(tmp_path / "a.mp4", 20, gop=10, bframes=0)
+    first = VideoReader(path)
+    assert first.num_frames == 20
+    second = VideoReader(path)
+    assert second.num_frames == 20
+    assert second._index is first._index  # no second scan
+    write_indexed_video(path, 12, gop=10, bframes=0)  # same path, new content
+    with VideoReader(path) as third:
+        assert third.num_frames == 12
+        np.testing.assert_array_equal(
+            third.get_frames([11]), sequential_frames(path, "pyav")[[11]]
+        )
+
+
+def test_edit_list_discarded_frames_are_not_counted(tmp_path, long_gop_video):
+    """An mp4 whose edit list starts 5 frames into its first GOP (what trimming
+    without re-encoding gives): those 5 frames decode but are never shown."""
+    path = tmp_path / "trimmed.mp4"
+    with av.open(str(long_gop_video)) as source, av.open(str(path), "w") as target:
+        stream = source.streams.video[0]
+        out = target.add_stream_from_template(stream)
+        shift = int(round(5 / 30 / stream.time_base))
+        for packet in source.demux(stream):
+            if packet.dts is None:
+                continue
+            packet.pts -= shift
+            packet.dts -= shift
+            packet.stream = out
+            target.mux(packet)
+    expected = sequential_frames(path, "pyav")
+    assert len(expected) == 115 and _read_index(expected[0]) == 5
+    for backend in ("pyav", "opencv"):
+        with VideoReader(path, backend=backend) as reader:
+            assert reader.num_frames == 115
+            indices = [114, 0, 44, 45, 60]
+            frames = reader.get_frames(indices)
+            np.testing.assert_array_equal(frames, expected[indices])
+            assert reader.get_timestamps([0])[0] == pytest.approx(0.0)
+
+
 def test_get_clips_shares_one_pass_and_matches_get_frames(long_gop_video):
     clips = [[10, 12, 14], [13, 12, 11], [100, 20]]
     with VideoReader(long_gop_video, backend="pyav") as reader:
@@ -271,11 +316,15 @@ def _decode_in_child(reader, indices, queue):
     queue.put(reader.get_frames(indices))
 
 
+@pytest.mark.parametrize("backend", ["auto", "pyav"])
 @pytest.mark.parametrize("used_in_parent", [False, True])
-def test_reader_works_in_a_forked_worker(long_gop_video, used_in_parent):
+def test_reader_works_in_a_forked_worker(long_gop_video, used_in_parent, backend):
+    """A reader made (and possibly used) in the parent decodes in a forked child;
+    a hang fails the test instead of hanging the suite."""
     context = multiprocessing.get_context("fork")
     indices = [70, 3, 55]
-    reader = VideoReader(long_gop_video)
+    reader = VideoReader(long_gop_video, backend=backend)
+    assert reader.num_frames == 120  # the index scan runs in the parent
     if used_in_parent:
         reader.get_frames([60])  # parent holds an open decoder when forking
     queue = context.Queue()
@@ -432,6 +481,7 @@ def test_out_of_order_timestamps_are_detected(shared_data, monkeypatch):
     import keras_video.data.video_reader as video_reader
 
     monkeypatch.setattr(video_reader, "_CONTAINERS_WITHOUT_PTS", ())
+    monkeypatch.setattr(video_reader, "_INDEX_CACHE", collections.OrderedDict())
     path = videos(shared_data) / "mmaction2_test.avi"
     indices = [2, 3, 100, 7]
     with VideoReader(path, backend="pyav") as reader:
