@@ -1,9 +1,11 @@
 import pytest
 
 from keras_video.applications import C3D
-from tests.applications.checks import check_application
-from tests.applications.checks import fast_jax_init  # noqa: F401
-from tests.applications.checks import trainable_params
+from tests.applications.checks import (
+    check_application,
+    fast_jax_init,  # noqa: F401
+    trainable_params,
+)
 
 pytestmark = pytest.mark.usefixtures("fast_jax_init")
 
