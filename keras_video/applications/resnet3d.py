@@ -155,6 +155,7 @@ def VideoResNet(
     name="video_resnet",
     base_filters=64,
     stem_type=None,
+    weights_name=None,
 ):
     """Builds a torchvision-style video ResNet (the public variants call this).
 
@@ -165,6 +166,8 @@ def VideoResNet(
         base_filters: channels of the stem and of `conv2`; later stages double
             it. 64 is the published network; 8 or 16 make a small test model.
         stem_type: `"3d"` or `"2plus1d"`; defaults to `conv_types[0]`.
+        weights_name: the architecture's key in `common.PRESETS`
+            (`"r3d_18"`, ...); defaults to `name`.
         (the other arguments are those of `keras.applications.ResNet50`.)
     """
     if depth not in DEPTHS:
@@ -206,7 +209,7 @@ def VideoResNet(
     else:
         x = common.pool_features(x, pooling)
     model = keras.Model(inputs, x, name=name)
-    return common.load_weights(model, weights, name)
+    return common.load_weights(model, weights, weights_name or name)
 
 
 def R3D(
@@ -280,6 +283,7 @@ def R3D(
         classes=classes,
         classifier_activation=classifier_activation,
         name=name or f"r3d_{depth}",
+        weights_name=f"r3d_{depth}",
         base_filters=base_filters,
     )
 
@@ -356,6 +360,7 @@ def MC3(
         classes=classes,
         classifier_activation=classifier_activation,
         name=name or f"mc3_{depth}",
+        weights_name=f"mc3_{depth}",
         base_filters=base_filters,
     )
 
@@ -438,5 +443,6 @@ def R2Plus1D(
         classes=classes,
         classifier_activation=classifier_activation,
         name=name or f"r2plus1d_{depth}",
+        weights_name=f"r2plus1d_{depth}",
         base_filters=base_filters,
     )

@@ -1,5 +1,6 @@
 import inspect
 
+import keras
 import pytest
 
 from keras_video import applications
@@ -57,3 +58,12 @@ def test_tiny_builds_with_the_shared_signature(name):
 def test_unknown_model_raises():
     with pytest.raises(ValueError, match="Unknown model"):
         registry.build_tiny("alexnet3d")
+
+
+@pytest.mark.parametrize("name", ["r3d_18", "single_frame", "slowfast", "c3d"])
+def test_input_tensor(name):
+    entry = registry.MODELS[name]
+    clip = keras.Input(entry.input_shape, name="my_clip")
+    model = registry.build_tiny(name, input_tensor=clip, classes=3)
+    assert model.inputs[0] is clip
+    assert tuple(model.output.shape) == (None, 3)
