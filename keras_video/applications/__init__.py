@@ -3,25 +3,41 @@
 # Model zoo (issue 3), except the I3D family.
 from keras_video.applications.c3d import C3D
 from keras_video.applications.cnn_rnn import CNNRNN
-from keras_video.applications.fusion import EarlyFusion
-from keras_video.applications.fusion import LateFusion
-from keras_video.applications.fusion import SlowFusion
+from keras_video.applications.fusion import EarlyFusion, LateFusion, SlowFusion
 from keras_video.applications.recurrent_cnn import RecurrentCNN
-from keras_video.applications.registry import MODELS
-from keras_video.applications.registry import build_tiny
-from keras_video.applications.registry import list_models
-from keras_video.applications.resnet3d import MC3
-from keras_video.applications.resnet3d import R2Plus1D
-from keras_video.applications.resnet3d import R3D
+from keras_video.applications.registry import MODELS, build_tiny, list_models
+from keras_video.applications.resnet3d import MC3, R3D, R2Plus1D
 from keras_video.applications.single_frame import SingleFrame
 from keras_video.applications.slowfast import SlowFast
 from keras_video.applications.two_stream import TwoStream
 
-# --- I3D (inflate, I3D, InceptionI3D, Kinetics-400 helpers) ---
+# The I3D family: inflation, ResNet-50 I3D, Inception-v1 I3D, Kinetics-400.
 from keras_video.applications import weights  # noqa: F401  (registers presets)
 from keras_video.applications.i3d import I3D
 from keras_video.applications.inception_i3d import InceptionI3D
 from keras_video.applications.inception_i3d import decode_predictions
 from keras_video.applications.inception_i3d import preprocess_input
 from keras_video.applications.inflate import inflate
-# --- end I3D ---
+
+__all__ = [
+    "C3D",
+    "CNNRNN",
+    "EarlyFusion",
+    "I3D",
+    "InceptionI3D",
+    "LateFusion",
+    "MC3",
+    "MODELS",
+    "R2Plus1D",
+    "R3D",
+    "RecurrentCNN",
+    "SingleFrame",
+    "SlowFast",
+    "SlowFusion",
+    "TwoStream",
+    "build_tiny",
+    "decode_predictions",
+    "inflate",
+    "list_models",
+    "preprocess_input",
+]
