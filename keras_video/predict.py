@@ -29,7 +29,9 @@ def resize_and_crop(frames, short_side=256, crop_size=224):
     height, width = frames.shape[1:3]
     scale = short_side / min(height, width)
     size = (max(crop_size, round(width * scale)), max(crop_size, round(height * scale)))
-    resized = np.stack([cv2.resize(f, size, interpolation=cv2.INTER_LINEAR) for f in frames])
+    resized = np.stack(
+        [cv2.resize(f, size, interpolation=cv2.INTER_LINEAR) for f in frames]
+    )
     top = (resized.shape[1] - crop_size) // 2
     left = (resized.shape[2] - crop_size) // 2
     return resized[:, top : top + crop_size, left : left + crop_size]
@@ -55,7 +57,9 @@ def predict_video(path, num_clips=3, clip_length=64, top=5, model=None):
         )
     logits = np.stack(
         [
-            np.asarray(model.predict(inception_i3d.preprocess_input(c[None]), verbose=0))[0]
+            np.asarray(
+                model.predict(inception_i3d.preprocess_input(c[None]), verbose=0)
+            )[0]
             for c in clips
         ]
     ).mean(axis=0)

@@ -7,7 +7,9 @@ from keras_video import predict
 
 
 def test_clip_indices():
-    np.testing.assert_array_equal(predict.clip_indices(5, 8, 3), [[0, 1, 2, 3, 4, 0, 1, 2]])
+    np.testing.assert_array_equal(
+        predict.clip_indices(5, 8, 3), [[0, 1, 2, 3, 4, 0, 1, 2]]
+    )
     idx = predict.clip_indices(100, 10, 3)
     np.testing.assert_array_equal(idx[:, 0], [0, 45, 90])
     assert idx.shape == (3, 10) and idx.max() == 99

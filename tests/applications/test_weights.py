@@ -7,8 +7,7 @@ import pickle
 import numpy as np
 import pytest
 
-from keras_video.applications import convert_i3d
-from keras_video.applications import inception_i3d
+from keras_video.applications import convert_i3d, inception_i3d
 from keras_video.applications import weights as weights_lib
 
 
@@ -83,8 +82,9 @@ def test_assign_reports_missing_and_unused_arrays():
     with pytest.raises(ValueError) as info:
         convert_i3d.assign(_tree_from_flat(flat), model=None)
     message = str(info.value)
-    assert "Missing arrays: ['params/Mixed_4c/Branch_1/Conv3d_0b_3x3/Conv_0/kernel']" in (
-        message
+    assert (
+        "Missing arrays: ['params/Mixed_4c/Branch_1/Conv3d_0b_3x3/Conv_0/kernel']"
+        in (message)
     )
     assert "Unused arrays: ['params/Mixed_6a/Conv_0/kernel']" in message
 
