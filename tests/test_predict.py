@@ -31,3 +31,9 @@ def test_predict_video_with_a_tiny_model(shared_data):
     assert all(isinstance(name, str) for _, name, _ in rows)
     scores = [score for _, _, score in rows]
     assert scores == sorted(scores, reverse=True) and 0 < sum(scores) <= 1
+
+
+def test_kinetics_demo_without_weights_says_how(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    assert predict.kinetics_demo() is None
+    assert "keras-video weights convert i3d-kinetics400" in capsys.readouterr().out
