@@ -29,7 +29,9 @@ def resize_and_crop(frames, short_side=256, crop_size=224):
     height, width = frames.shape[1:3]
     scale = short_side / min(height, width)
     size = (max(crop_size, round(width * scale)), max(crop_size, round(height * scale)))
-    resized = np.stack([cv2.resize(f, size, interpolation=cv2.INTER_LINEAR) for f in frames])
+    resized = np.stack(
+        [cv2.resize(f, size, interpolation=cv2.INTER_LINEAR) for f in frames]
+    )
     top = (resized.shape[1] - crop_size) // 2
     left = (resized.shape[2] - crop_size) // 2
     return resized[:, top : top + crop_size, left : left + crop_size]
@@ -55,10 +57,40 @@ def predict_video(path, num_clips=3, clip_length=64, top=5, model=None):
         )
     logits = np.stack(
         [
-            np.asarray(model.predict(inception_i3d.preprocess_input(c[None]), verbose=0))[0]
+            np.asarray(
+                model.predict(inception_i3d.preprocess_input(c[None]), verbose=0)
+            )[0]
             for c in clips
         ]
     ).mean(axis=0)
     probs = np.exp(logits - logits.max())
     probs /= probs.sum()
     return inception_i3d.decode_predictions(probs[None], top=top)[0]
+
+
+def kinetics_demo(video=None):
+    """What `make demo` shows for Kinetics-400: the top-5 classes of the cricket
+    clip (`../shared/data/i3d/v_CricketShot_g04_c01_rgb.gif` by default) when the
+    converted weights are in the Keras cache, else how to get them. Returns
+    the rows printed, or `None` when the weights or the video are missing."""
+    import os
+    import pathlib
+
+    from keras_video.applications import weights as weights_lib
+
+    if video is None:
+        root = pathlib.Path(__file__).resolve().parents[1]
+        video = (
+            root.parent / "shared" / "data" / "i3d" / "v_CricketShot_g04_c01_rgb.gif"
+        )
+    if not os.path.exists(weights_lib.kinetics400_path()):
+        print(weights_lib.missing_kinetics400_message())
+        return None
+    if not os.path.exists(video):
+        print(f"Kinetics-400 demo: no video at {video}")
+        return None
+    rows = predict_video(video)
+    print(f"InceptionI3D (Kinetics-400) on {video}:")
+    for index, name, score in rows:
+        print(f"{score:8.4f}  {name}  (class {index})")
+    return rows

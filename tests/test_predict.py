@@ -7,7 +7,9 @@ from keras_video import predict
 
 
 def test_clip_indices():
-    np.testing.assert_array_equal(predict.clip_indices(5, 8, 3), [[0, 1, 2, 3, 4, 0, 1, 2]])
+    np.testing.assert_array_equal(
+        predict.clip_indices(5, 8, 3), [[0, 1, 2, 3, 4, 0, 1, 2]]
+    )
     idx = predict.clip_indices(100, 10, 3)
     np.testing.assert_array_equal(idx[:, 0], [0, 45, 90])
     assert idx.shape == (3, 10) and idx.max() == 99
@@ -29,3 +31,9 @@ def test_predict_video_with_a_tiny_model(shared_data):
     assert all(isinstance(name, str) for _, name, _ in rows)
     scores = [score for _, _, score in rows]
     assert scores == sorted(scores, reverse=True) and 0 < sum(scores) <= 1
+
+
+def test_kinetics_demo_without_weights_says_how(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    assert predict.kinetics_demo() is None
+    assert "keras-video weights convert i3d-kinetics400" in capsys.readouterr().out

@@ -14,9 +14,11 @@ from keras_video.applications.two_stream import TwoStream
 # The I3D family: inflation, ResNet-50 I3D, Inception-v1 I3D, Kinetics-400.
 from keras_video.applications import weights  # noqa: F401  (registers presets)
 from keras_video.applications.i3d import I3D
-from keras_video.applications.inception_i3d import InceptionI3D
-from keras_video.applications.inception_i3d import decode_predictions
-from keras_video.applications.inception_i3d import preprocess_input
+from keras_video.applications.inception_i3d import (
+    InceptionI3D,
+    decode_predictions,
+    preprocess_input,
+)
 from keras_video.applications.inflate import inflate
 
 __all__ = [

@@ -9,13 +9,12 @@ which rebuilds NumPy arrays and refuses everything else.
 
 Flax name -> Keras layer (`S` a Unit3D scope, `/` in `S` replaced by `_`):
 
-| Flax array                          | Keras weight                 |
-|-------------------------------------|------------------------------|
-| `params/S/Conv_0/kernel`            | `S_conv` kernel (same layout: t, h, w, in, out) |
-| `params/S/BatchNorm_0/bias`         | `S_bn` beta                  |
-| `batch_stats/S/BatchNorm_0/mean`    | `S_bn` moving_mean ((1,1,1,1,C) -> (C,)) |
-| `batch_stats/S/BatchNorm_0/var`     | `S_bn` moving_variance ((1,1,1,1,C) -> (C,)) |
-| `params/Logits/Conv3d_0c_1x1/Conv_0/kernel`, `bias` | `Logits_Conv3d_0c_1x1_conv` kernel, bias |
+    params/S/Conv_0/kernel          -> S_conv kernel (same layout t, h, w, in, out)
+    params/S/BatchNorm_0/bias       -> S_bn beta
+    batch_stats/S/BatchNorm_0/mean  -> S_bn moving_mean ((1,1,1,1,C) -> (C,))
+    batch_stats/S/BatchNorm_0/var   -> S_bn moving_variance (same reshape)
+    params/Logits/Conv3d_0c_1x1/Conv_0/{kernel,bias}
+                                    -> Logits_Conv3d_0c_1x1_conv kernel, bias
 
 One exception: the Flax port names `Mixed_5b/Branch_2/Conv3d_0b_3x3` what the
 original (and this package) calls `Mixed_5b/Branch_2/Conv3d_0a_3x3`.

@@ -9,8 +9,8 @@ conv1        5x7x7, 64, stride (1, 2, 2)             T
 pool1        3x3x3 max, stride (2, 2, 2)             T/2
 res2  x3     [3x1x1, 1x3x3, 1x1x1] (all 3 blocks)    T/2
 pool2        3x1x1 max, stride (2, 1, 1)             T/4
-res3  x4     first conv 3x1x1 in blocks 1, 3         T/4   (+ NonLocal after blocks 1, 3)
-res4  x6     first conv 3x1x1 in blocks 1, 3, 5      T/4   (+ NonLocal after blocks 1, 3, 5)
+res3  x4     first conv 3x1x1 in blocks 1, 3         T/4   (+ NonLocal: 1, 3)
+res4  x6     first conv 3x1x1 in blocks 1, 3, 5      T/4   (+ NonLocal: 1, 3, 5)
 res5  x3     first conv 3x1x1 in block 2             T/4
 global average pool, dropout, dense
 ```
@@ -47,7 +47,7 @@ RESNET50_NOTOP_URL = (
     + RESNET50_NOTOP_FILE
 )
 RESNET50_COMMAND = (
-    'python -c "import keras; keras.applications.ResNet50(weights=\'imagenet\', '
+    "python -c \"import keras; keras.applications.ResNet50(weights='imagenet', "
     'include_top=False)"'
 )
 
@@ -65,6 +65,11 @@ def _pool2(name):
     return keras.layers.MaxPooling3D(
         (3, 1, 1), strides=(2, 1, 1), padding="same", name=name
     )
+
+
+def _non_local(block):
+    name = block.replace("_out", "_non_local")
+    return lambda x: NonLocal(name=name)(x)
 
 
 def _resnet50_imagenet_path():
@@ -164,11 +169,14 @@ def I3D(
         )
     if not 0.0 <= dropout_rate < 1.0:
         raise ValueError(
-            f"{name}: `dropout_rate` must be in [0, 1). Received: dropout_rate={dropout_rate}"
+            f"{name}: `dropout_rate` must be in [0, 1). "
+            f"Received: dropout_rate={dropout_rate}"
         )
     default = (32, 224, 224, 3)
     if input_shape is not None or input_tensor is not None:
-        shape = tuple(input_shape if input_shape is not None else input_tensor.shape[1:])
+        shape = tuple(
+            input_shape if input_shape is not None else input_tensor.shape[1:]
+        )
     else:
         shape = default
     common.clip_input(shape, None, default, name=name)  # checks only
@@ -195,9 +203,7 @@ def I3D(
     insert_after = {"conv2_block3_out": [lambda x: _pool2("pool2_pool")(x)]}
     if non_local:
         for block in NON_LOCAL_BLOCKS:
-            insert_after.setdefault(block, []).append(
-                lambda x, n=f"{block.replace('_out', '')}_non_local": NonLocal(name=n)(x)
-            )
+            insert_after.setdefault(block, []).append(_non_local(block))
     backbone = inflate(
         resnet,
         time_kernels=i3d_time_kernels(),
@@ -246,6 +252,6 @@ def _call_flat(model, x):
                 node.arguments.kwargs,
             )
             out = layer(*args, **kwargs)
-            for a, b in zip(node.outputs, keras.tree.flatten(out)):
+            for a, b in zip(node.outputs, keras.tree.flatten(out), strict=True):
                 tensors[id(a)] = b
     return tensors[id(model.outputs[0])]

@@ -136,9 +136,7 @@ def apply_inception_module(x, channels, name):
     """
     b0 = apply_unit3d(x, channels[0], name=f"{name}_Branch_0_Conv3d_0a_1x1")
     b1 = apply_unit3d(x, channels[1], name=f"{name}_Branch_1_Conv3d_0a_1x1")
-    b1 = apply_unit3d(
-        b1, channels[2], (3, 3, 3), name=f"{name}_Branch_1_Conv3d_0b_3x3"
-    )
+    b1 = apply_unit3d(b1, channels[2], (3, 3, 3), name=f"{name}_Branch_1_Conv3d_0b_3x3")
     b2 = apply_unit3d(x, channels[3], name=f"{name}_Branch_2_Conv3d_0a_1x1")
     # The original names this one `Conv3d_0a_3x3` in Mixed_5b only.
     b2_name = "Conv3d_0a_3x3" if name == "Mixed_5b" else "Conv3d_0b_3x3"

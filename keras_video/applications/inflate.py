@@ -3,15 +3,14 @@
 Every 2D operation becomes its video counterpart with the 2D weights, so that a
 "boring video" (one frame repeated) gives the 2D model's output on that frame:
 
-| 2D layer                         | 3D layer                                      |
-|----------------------------------|-----------------------------------------------|
-| `Input (h, w, c)`                | `Input (frames, h, w, c)`                     |
-| `Conv2D` k x k                   | `InflatedConv` t x k x k (kernel / t, `mode="mean"`) |
-| `DepthwiseConv2D` k x k          | `InflatedConv` t x k x k with `groups=channels` |
-| `MaxPooling2D`, `AveragePooling2D` | 3D pooling, `(t, k, k)`, time stride `s`    |
-| `ZeroPadding2D`                  | `ZeroPadding3D` (no time padding)             |
-| `GlobalAveragePooling2D`, `GlobalMaxPooling2D` | the 3D versions (time and space) |
-| `BatchNormalization`, `Dense`, `Activation`, `ReLU`, `Softmax`, `Dropout`, `Add`, `Multiply`, `Concatenate`, ... | the same layer (channel axis kept) |
+    Input (h, w, c)              -> Input (frames, h, w, c)
+    Conv2D k x k                 -> InflatedConv t x k x k (kernel / t, "mean")
+    DepthwiseConv2D k x k        -> InflatedConv t x k x k, groups=channels
+    Max/AveragePooling2D         -> 3D pooling (t, k, k), time stride s
+    ZeroPadding2D                -> ZeroPadding3D (no time padding)
+    GlobalAverage/MaxPooling2D   -> the 3D versions (time and space)
+    BatchNormalization, Dense, Activation, ReLU, Softmax, Dropout, Add,
+    Multiply, Concatenate, ...   -> the same layer (channel axis kept)
 
 A temporal kernel `t > 1` on a 2D layer with `padding="valid"` (ResNet's
 `conv1` after its `ZeroPadding2D`) gets a `TimePadding` before it that pads
@@ -59,7 +58,8 @@ class TimePadding(keras.layers.Layer):
             )
         if mode not in ("replicate", "zeros"):
             raise ValueError(
-                f"TimePadding: `mode` must be 'replicate' or 'zeros'. Received: mode={mode!r}"
+                "TimePadding: `mode` must be 'replicate' or 'zeros'. "
+                f"Received: mode={mode!r}"
             )
         self.padding = padding
         self.mode = mode
@@ -67,7 +67,9 @@ class TimePadding(keras.layers.Layer):
     def call(self, inputs):
         before, after = self.padding
         if self.mode == "zeros":
-            return keras.ops.pad(inputs, [(0, 0), (before, after), (0, 0), (0, 0), (0, 0)])
+            return keras.ops.pad(
+                inputs, [(0, 0), (before, after), (0, 0), (0, 0), (0, 0)]
+            )
         parts = [inputs[:, :1]] * before + [inputs] + [inputs[:, -1:]] * after
         return keras.ops.concatenate(parts, axis=1) if len(parts) > 1 else inputs
 
@@ -133,12 +135,18 @@ def _time_kernel(layer, time_kernels):
 def _inflate_conv(layer, t, stride, mode, time_padding):
     if isinstance(layer, keras.layers.Conv2D):
         return InflatedConv.from_conv2d(
-            layer, time_kernel=t, mode=mode, time_stride=stride, time_padding=time_padding
+            layer,
+            time_kernel=t,
+            mode=mode,
+            time_stride=stride,
+            time_padding=time_padding,
         )
     # DepthwiseConv2D -> grouped Conv3D.
     config = layer.get_config()
     if config.get("data_format", "channels_last") != "channels_last":
-        raise ValueError(f"inflate: only channels_last layers. Received: layer {layer.name!r}")
+        raise ValueError(
+            f"inflate: only channels_last layers. Received: layer {layer.name!r}"
+        )
     kernel = keras.ops.convert_to_numpy(layer.kernel)  # (kh, kw, c, m)
     kh, kw, channels, multiplier = kernel.shape
     conv = InflatedConv(
@@ -155,7 +163,9 @@ def _inflate_conv(layer, t, stride, mode, time_padding):
         dtype=layer.dtype_policy,
     )
     conv.build((None, None, None, None, channels))
-    weights = [inflate_kernel(kernel.reshape(kh, kw, 1, channels * multiplier), t, mode)]
+    weights = [
+        inflate_kernel(kernel.reshape(kh, kw, 1, channels * multiplier), t, mode)
+    ]
     if config["use_bias"]:
         weights.append(keras.ops.convert_to_numpy(layer.bias))
     conv.set_weights(weights)
@@ -204,8 +214,14 @@ def _convert(layer, time_kernels, time_strides, mode, time_padding):
             ((0, 0), (top, bottom), (left, right)), name=layer.name
         )
     if type(layer) in _SAME:
-        if isinstance(layer, (keras.layers.BatchNormalization, keras.layers.Concatenate,
-                              keras.layers.Softmax)) and not _channel_axis_ok(layer):
+        if isinstance(
+            layer,
+            (
+                keras.layers.BatchNormalization,
+                keras.layers.Concatenate,
+                keras.layers.Softmax,
+            ),
+        ) and not _channel_axis_ok(layer):
             raise ValueError(
                 f"inflate: layer {layer.name!r} ({type(layer).__name__}) works on "
                 f"axis {layer.axis}; only the channel axis (-1) can be inflated."
@@ -284,13 +300,17 @@ def inflate(
         Carreira and Zisserman, "Quo Vadis, Action Recognition? A New Model and
         the Kinetics Dataset", CVPR 2017 (section 2.4, inflating 2D ConvNets).
     """
-    if not isinstance(model_2d, keras.Model) or not hasattr(model_2d, "_nodes_by_depth"):
+    if not isinstance(model_2d, keras.Model) or not hasattr(
+        model_2d, "_nodes_by_depth"
+    ):
         raise ValueError(
             "inflate needs a functional keras.Model (built with keras.Input). "
             f"Received: model_2d={model_2d!r}"
         )
     if mode not in ("mean", "center"):
-        raise ValueError(f"inflate: `mode` must be 'mean' or 'center'. Received: mode={mode!r}")
+        raise ValueError(
+            f"inflate: `mode` must be 'mean' or 'center'. Received: mode={mode!r}"
+        )
     if time_padding not in ("replicate", "zeros"):
         raise ValueError(
             "inflate: `time_padding` must be 'replicate' or 'zeros'. "
@@ -299,7 +319,10 @@ def inflate(
     time_strides = dict(time_strides or {})
     insert_after = dict(_insert_after or {})
     names = {layer.name for layer in model_2d.layers}
-    for option, table in (("time_kernels", time_kernels), ("time_strides", time_strides)):
+    for option, table in (
+        ("time_kernels", time_kernels),
+        ("time_strides", time_strides),
+    ):
         if isinstance(table, dict):
             unknown = sorted(set(table) - names)
             if unknown:
@@ -345,15 +368,17 @@ def inflate(
         if pre is not None:
             args = (pre(args[0]),) + tuple(args[1:])
         out = new_layer(*args, **kwargs)
-        if layer.weights and not new_layer.weights == [] and not isinstance(
-            layer, _CONVS
+        if (
+            layer.weights
+            and not new_layer.weights == []
+            and not isinstance(layer, _CONVS)
         ):
             new_layer.set_weights(layer.get_weights())
         for make in insert_after.get(layer.name, ()):
             out = make(out)
         outputs_2d = keras.tree.flatten(node.outputs)
         outputs_3d = keras.tree.flatten(out)
-        for a, b in zip(outputs_2d, outputs_3d):
+        for a, b in zip(outputs_2d, outputs_3d, strict=True):
             tensors[id(a)] = b
     outputs = keras.tree.map_structure(lambda v: tensors[id(v)], model_2d.outputs)
     if len(outputs) == 1:

@@ -8,10 +8,10 @@ produces it.
 
 Presets registered here (see `common.PRESETS`):
 
-| family         | preset              | file                                   |
-|----------------|---------------------|----------------------------------------|
-| `InceptionI3D` | `"kinetics400"`     | `i3d_kinetics400.weights.h5` (converted by `keras-video weights convert i3d-kinetics400`) |
-| `I3D`          | `"imagenet_inflated"` | the Keras ImageNet ResNet-50 file, inflated on load |
+- `InceptionI3D(weights="kinetics400")`: `i3d_kinetics400.weights.h5`, made by
+  `keras-video weights convert i3d-kinetics400`.
+- `I3D(weights="imagenet_inflated")`: the Keras ImageNet ResNet-50 file, inflated
+  on load (resolved in `i3d.py`).
 """
 
 import os

@@ -24,7 +24,7 @@ def resnet_2d_file(tmp_path_factory):
                 rng.uniform(0.5, 1.5, w.shape).astype("float32")
                 if v.name in ("gamma", "moving_variance")
                 else rng.normal(0, 0.1, w.shape).astype("float32")
-                for v, w in zip(layer.weights, weights)
+                for v, w in zip(layer.weights, weights, strict=True)
             ]
         elif weights:
             weights = [rng.normal(0, 0.05, w.shape).astype("float32") for w in weights]
@@ -44,8 +44,12 @@ def test_boring_video_with_2d_weights_and_non_local(resnet_2d_file):
         weights=path,
         non_local=True,
     )
-    kernel_2d = keras.ops.convert_to_numpy(resnet.get_layer("conv2_block1_1_conv").kernel)
-    kernel_3d = keras.ops.convert_to_numpy(model.get_layer("conv2_block1_1_conv").kernel)
+    kernel_2d = keras.ops.convert_to_numpy(
+        resnet.get_layer("conv2_block1_1_conv").kernel
+    )
+    kernel_3d = keras.ops.convert_to_numpy(
+        model.get_layer("conv2_block1_1_conv").kernel
+    )
     assert kernel_3d.shape == (3,) + kernel_2d.shape
     np.testing.assert_allclose(kernel_3d.sum(axis=0), kernel_2d, rtol=1e-5, atol=1e-7)
     rng = np.random.default_rng(1)
@@ -144,4 +148,6 @@ def test_full_size_parameter_count():
         if hasattr(layer, "kernel"):
             extra += (t - 1) * int(np.prod(layer.kernel.shape)) // t
     assert model.count_params() == 23_587_712 + 2048 * 400 + 400 + extra
-    assert I3D(input_shape=(32, 224, 224, 3), non_local=True).count_params() == 35_489_808
+    assert (
+        I3D(input_shape=(32, 224, 224, 3), non_local=True).count_params() == 35_489_808
+    )

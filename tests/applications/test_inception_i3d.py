@@ -97,7 +97,10 @@ def test_tf_same_padding_conv_and_max_pool():
     pooled = np.stack(
         [
             np.stack(
-                [refp[:, 2 * i : 2 * i + 3, 2 * j : 2 * j + 3].max(axis=(1, 2)) for j in range(3)],
+                [
+                    refp[:, 2 * i : 2 * i + 3, 2 * j : 2 * j + 3].max(axis=(1, 2))
+                    for j in range(3)
+                ],
                 axis=1,
             )
             for i in range(3)

@@ -20,10 +20,12 @@ def _randomise(model, seed=0):
                 rng.uniform(0.5, 1.5, w.shape).astype("float32")
                 if n in ("gamma", "moving_variance")
                 else rng.normal(0, 0.1, w.shape).astype("float32")
-                for n, w in zip(names, weights)
+                for n, w in zip(names, weights, strict=True)
             ]
         else:
-            weights = [w + rng.normal(0, 0.02, w.shape).astype("float32") for w in weights]
+            weights = [
+                w + rng.normal(0, 0.02, w.shape).astype("float32") for w in weights
+            ]
         layer.set_weights(weights)
     return model
 
@@ -45,7 +47,9 @@ def _small_cnn():
     x = keras.layers.Conv2D(8, 3, strides=2, name="conv")(x)
     x = keras.layers.BatchNormalization(name="bn")(x)
     x = keras.layers.ReLU(6.0)(x)
-    y = keras.layers.DepthwiseConv2D(3, padding="same", depth_multiplier=2, name="dw")(x)
+    y = keras.layers.DepthwiseConv2D(3, padding="same", depth_multiplier=2, name="dw")(
+        x
+    )
     y = keras.layers.Conv2D(8, 1, name="project")(y)
     x = keras.layers.Add()([x, y])
     z = keras.layers.MaxPooling2D(2, name="pool")(x)
@@ -143,7 +147,10 @@ def test_boring_video_resnet50():
 def test_boring_video_mobilenet_v2():
     model = _randomise(
         keras.applications.MobileNetV2(
-            weights=None, classes=10, classifier_activation=None, input_shape=(64, 64, 3)
+            weights=None,
+            classes=10,
+            classifier_activation=None,
+            input_shape=(64, 64, 3),
         )
     )
     model_3d = inflate(model)

