@@ -2,7 +2,6 @@
 
 import keras
 import numpy as np
-import pytest
 
 
 def random_inputs(model, batch_size=2, seed=0):
@@ -44,45 +43,3 @@ def trainable_params(build):
     with keras.StatelessScope():
         model = build()
         return int(sum(np.prod(w.shape) for w in model.trainable_weights))
-
-
-@pytest.fixture
-def fast_jax_init(monkeypatch):
-    """On JAX, draws initial weights with NumPy instead of `jax.random`.
-
-    `jax.random` compiles one XLA program per new shape (1-8 s each on the
-    2-core CI machines), which makes building even a tiny 3D CNN take a
-    minute. The drawn values keep their distributions; only tests use this.
-    """
-    if keras.backend.backend() != "jax":
-        yield
-        return
-    import jax.numpy as jnp
-    from keras.src.backend.jax import random as jax_random
-
-    def rng(seed):
-        data = np.asarray(jax_random.jax_draw_seed(seed)).astype("uint64")
-        return np.random.default_rng(data.ravel().tolist())
-
-    def cast(x, dtype):
-        return jnp.asarray(x, dtype=dtype or keras.config.floatx())
-
-    def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
-        return cast(rng(seed).normal(mean, stddev, shape), dtype)
-
-    def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
-        return cast(rng(seed).uniform(minval, maxval, shape), dtype)
-
-    def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
-        generator = rng(seed)
-        x = generator.normal(size=shape)
-        bad = np.abs(x) > 2
-        while bad.any():
-            x[bad] = generator.normal(size=int(bad.sum()))
-            bad = np.abs(x) > 2
-        return cast(x * stddev + mean, dtype)
-
-    monkeypatch.setattr(jax_random, "normal", normal)
-    monkeypatch.setattr(jax_random, "uniform", uniform)
-    monkeypatch.setattr(jax_random, "truncated_normal", truncated_normal)
-    yield
