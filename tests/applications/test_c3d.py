@@ -5,11 +5,8 @@ import pytest
 from keras_video.applications import C3D
 from tests.applications.checks import (
     check_application,
-    fast_jax_init,  # noqa: F401
     trainable_params,
 )
-
-pytestmark = pytest.mark.usefixtures("fast_jax_init")
 
 TINY = dict(base_filters=4, fc_units=16, input_shape=(8, 32, 32, 3))
 

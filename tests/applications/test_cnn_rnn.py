@@ -4,10 +4,7 @@ import pytest
 from keras_video.applications import CNNRNN
 from tests.applications.checks import (
     check_application,
-    fast_jax_init,  # noqa: F401
 )
-
-pytestmark = pytest.mark.usefixtures("fast_jax_init")
 
 TINY = dict(width=4, depth=3, rnn_units=8, input_shape=(8, 32, 32, 3))
 

@@ -3,10 +3,7 @@ import pytest
 from keras_video.applications import EarlyFusion, LateFusion, SlowFusion
 from tests.applications.checks import (
     check_application,
-    fast_jax_init,  # noqa: F401
 )
-
-pytestmark = pytest.mark.usefixtures("fast_jax_init")
 
 SMALL = dict(width=4, depth=3)
 CLIP = (8, 32, 32, 3)

@@ -5,10 +5,7 @@ import pytest
 from keras_video.applications import RecurrentCNN
 from tests.applications.checks import (
     check_application,
-    fast_jax_init,  # noqa: F401
 )
-
-pytestmark = pytest.mark.usefixtures("fast_jax_init")
 
 TINY = dict(filters=(4, 8), input_shape=(8, 32, 32, 3))
 

@@ -5,9 +5,6 @@ import pytest
 
 from keras_video import applications
 from keras_video.applications import registry
-from tests.applications.checks import fast_jax_init  # noqa: F401
-
-pytestmark = pytest.mark.usefixtures("fast_jax_init")
 
 ZOO_MODULES = {
     "c3d",

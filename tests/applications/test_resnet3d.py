@@ -3,11 +3,8 @@ import pytest
 from keras_video.applications import MC3, R3D, R2Plus1D, resnet3d
 from tests.applications.checks import (
     check_application,
-    fast_jax_init,  # noqa: F401
     trainable_params,
 )
-
-pytestmark = pytest.mark.usefixtures("fast_jax_init")
 
 TINY = dict(base_filters=4, input_shape=(8, 32, 32, 3))
 

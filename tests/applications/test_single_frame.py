@@ -5,10 +5,7 @@ import pytest
 from keras_video.applications import SingleFrame
 from tests.applications.checks import (
     check_application,
-    fast_jax_init,  # noqa: F401
 )
-
-pytestmark = pytest.mark.usefixtures("fast_jax_init")
 
 TINY = dict(width=4, depth=3, input_shape=(8, 32, 32, 3))
 

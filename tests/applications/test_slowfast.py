@@ -5,11 +5,8 @@ import pytest
 from keras_video.applications import SlowFast
 from tests.applications.checks import (
     check_application,
-    fast_jax_init,  # noqa: F401
     trainable_params,
 )
-
-pytestmark = pytest.mark.usefixtures("fast_jax_init")
 
 TINY = dict(
     base_filters=16, stage_blocks=(1, 1, 1, 1), alpha=4, input_shape=(8, 32, 32, 3)

@@ -5,11 +5,8 @@ import pytest
 from keras_video.applications import SingleFrame, TwoStream
 from tests.applications.checks import (
     check_application,
-    fast_jax_init,  # noqa: F401
     random_inputs,
 )
-
-pytestmark = pytest.mark.usefixtures("fast_jax_init")
 
 TINY = dict(width=4, depth=3, input_shape=(8, 32, 32, 3))
 

@@ -3,8 +3,7 @@ import pytest
 
 from keras_video.layers import Conv2Plus1D
 from keras_video.layers.conv2plus1d import mid_filters_for
-from tests.helpers import check_layer
-from tests.helpers import count_params
+from tests.helpers import check_layer, count_params
 
 
 def conv_weights(layer):

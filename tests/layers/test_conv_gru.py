@@ -3,9 +3,7 @@ import numpy as np
 import pytest
 
 from keras_video.layers import ConvGRU
-from tests.helpers import check_layer
-from tests.helpers import conv2d_same
-from tests.helpers import sigmoid
+from tests.helpers import check_layer, conv2d_same, sigmoid
 
 
 def numpy_conv_gru(x, h, kernel, recurrent_kernel, bias):
