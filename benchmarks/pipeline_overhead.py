@@ -12,7 +12,7 @@ raw (overhead under 20%).
 
 Run (pin to one core):
 
-    taskset -c 0 python benchmarks/pipeline_overhead.py --clips 160
+    taskset -c 0 python benchmarks/pipeline_overhead.py --clips 240
 
 Files: 8 videos of 320x240 h264 (10 s, 30 fps, keyframe every 30 frames) written
 here with the synthetic motion renderer, or `--directory` of class folders.

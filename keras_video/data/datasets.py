@@ -442,14 +442,19 @@ def _finish(
             clips = _spatial(
                 clips, elem_seed, image_size, short_side, augment, interpolation
             )
+        if one_clip:  # one clip per element: no unbatch (it copies the clip)
+            clips = tf.reshape(clips, (clip_length, *image_size, 3))
+            return clips, label, vid
         clips.set_shape((None, clip_length, *image_size, 3))
         n = tf.shape(clips)[0]
         return clips, tf.fill([n], label), tf.fill([n], vid)
 
+    one_clip = num_clips == 1 and num_crops == 1
     ds = ds.map(
         spatial, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic
     )
-    ds = ds.unbatch()
+    if not one_clip:
+        ds = ds.unbatch()
 
     if spec.on_error == "skip":
         # Runs once the epoch's elements are exhausted: the per-epoch log line.
