@@ -195,16 +195,16 @@ def uniform_clips(
     clip gives `num_clips` copies of the looped or padded clip from frame 0.
 
     Args:
-        num_frames, clip_length, frame_step, target_fps, fps, short_video,
-        path: as in `random_clip`.
+        num_frames: as in `random_clip`; so are `clip_length`, `frame_step`,
+            `target_fps`, `fps`, `short_video` and `path`.
         num_clips: positive int.
 
     Returns:
         list of `num_clips` `Clip`s.
 
     Example:
-    >>> [c.start for c in uniform_clips(100, 4, 3, 2)]
-    [0, 46, 93]
+    >>> tuple(c.start for c in uniform_clips(100, 4, 3, 2))
+    (0, 46, 93)
     """
     _check(num_frames, clip_length, short_video)
     if int(num_clips) != num_clips or num_clips < 1:
@@ -241,8 +241,8 @@ def all_clips(
     """Every clip of a sliding window over the video.
 
     Args:
-        num_frames, clip_length, frame_step, target_fps, fps, short_video,
-        path: as in `random_clip`.
+        num_frames: as in `random_clip`; so are `clip_length`, `frame_step`,
+            `target_fps`, `fps`, `short_video` and `path`.
         stride: frames between clip starts; default is the clip's span
             (non-overlapping clips).
 
@@ -251,8 +251,8 @@ def all_clips(
         a video shorter than one clip gives one looped or padded clip.
 
     Example:
-    >>> [c.start for c in all_clips(20, 4, 2)]
-    [0, 7]
+    >>> tuple(c.start for c in all_clips(20, 4, 2))
+    (0, 7)
     """
     _check(num_frames, clip_length, short_video)
     step = resolve_frame_step(frame_step, target_fps, fps)
