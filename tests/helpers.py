@@ -28,9 +28,8 @@ def check_layer(layer, inputs, tmp_path, expected_output_shape=None, atol=1e-6):
     computed = layer.compute_output_shape(
         input_shapes if isinstance(inputs, (list, tuple)) else input_shapes[0]
     )
-    computed = computed if isinstance(computed, list) else [computed]
-    if isinstance(computed[0], int) or computed[0] is None:
-        computed = [tuple(computed)]
+    nested = isinstance(computed, (list, tuple)) and isinstance(computed[0], (list, tuple))
+    computed = list(computed) if nested else [computed]
     for out, shape, sym in zip(eager, computed, as_list(outputs)):
         assert out.shape == tuple(shape), (out.shape, shape)
         assert tuple(sym.shape) == tuple(shape), (sym.shape, shape)
@@ -51,3 +50,20 @@ def check_layer(layer, inputs, tmp_path, expected_output_shape=None, atol=1e-6):
 
 def count_params(weights):
     return int(sum(np.prod(w.shape) for w in weights))
+
+
+def conv2d_same(x, kernel):
+    """NumPy reference: stride-1 'same' 2D convolution, `(b, h, w, ci)` -> `(b, h, w, co)`."""
+    kh, kw = kernel.shape[:2]
+    top, left = (kh - 1) // 2, (kw - 1) // 2
+    padded = np.pad(x, [(0, 0), (top, kh - 1 - top), (left, kw - 1 - left), (0, 0)])
+    out = np.zeros(x.shape[:3] + (kernel.shape[-1],), dtype=np.float64)
+    for i in range(kh):
+        for j in range(kw):
+            window = padded[:, i : i + x.shape[1], j : j + x.shape[2], :]
+            out += window @ kernel[i, j]
+    return out
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
