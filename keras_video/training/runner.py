@@ -16,9 +16,12 @@ Exact resume: a run killed at any point and started again with the same
 arguments restores the weights, optimiser state and epoch of the last completed
 epoch (`keras.callbacks.BackupAndRestore`) and re-reads the data of the
 interrupted epoch in the same order with the same clips, so it ends with the
-same weights as a run that was never interrupted (the data pipeline draws a
-new shuffle each time the dataset is iterated, from its seed; the runner
-iterates it once per completed epoch before fitting).
+same weights as a run that was never interrupted. The data pipeline draws a
+new shuffle and new clips each time the dataset is iterated, from its seed; the
+runner fits on `dataset.repeat()` with `steps_per_epoch` (one pass per epoch
+from a single iterator), and on resume iterates the dataset once per completed
+epoch first. Exact for single-device runs with `on_error="raise"`; a
+distributed run resumes at the same epoch, but its data order may differ.
 """
 
 import json
@@ -227,10 +230,48 @@ def _backup_epoch(backup_dir):
         return int(json.load(f).get("epoch", 0))
 
 
-def make_callbacks(run_dir, tensorboard=True):
-    """BackupAndRestore, per-epoch checkpoints, CSV history and TensorBoard."""
+def _has_tensorboard():
+    import importlib.util
+    import logging
+
+    if importlib.util.find_spec("tensorboard") is None:
+        logging.getLogger("keras_video").warning(
+            "keras_video: TensorBoard is not installed (pip install tensorboard); "
+            "no TensorBoard logs, history.csv only."
+        )
+        return False
+    return True
+
+
+class ReseedRandomLayers(keras.callbacks.Callback):
+    """Sets every random layer's seed (Dropout, ...) from `(seed, epoch)` at the
+    start of each epoch, so a resumed epoch draws the same dropout masks as an
+    uninterrupted one (`BackupAndRestore` restores weights, not seed states).
+    """
+
+    def __init__(self, seed):
+        super().__init__()
+        self.seed = int(seed)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        index = 0
+        for layer in self.model._flatten_layers(include_self=True, recursive=True):
+            for generator in getattr(layer, "_seed_generators", []):
+                state = np.asarray(
+                    [(self.seed * 1_000_003 + epoch * 7_919 + index) % 2**31, 0]
+                )
+                generator.state.assign(
+                    keras.ops.cast(state, keras.backend.standardize_dtype(generator.state.dtype))
+                )
+                index += 1
+
+
+def make_callbacks(run_dir, tensorboard=True, seed=0):
+    """BackupAndRestore, per-epoch checkpoints, CSV history and TensorBoard
+    (when the `tensorboard` package is installed)."""
     os.makedirs(os.path.join(run_dir, "checkpoints"), exist_ok=True)
     callbacks = [
+        ReseedRandomLayers(seed),
         keras.callbacks.BackupAndRestore(os.path.join(run_dir, "backup")),
         keras.callbacks.ModelCheckpoint(os.path.join(run_dir, "checkpoints", "last.keras")),
         keras.callbacks.ModelCheckpoint(
@@ -241,7 +282,7 @@ def make_callbacks(run_dir, tensorboard=True):
         ),
         keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=True),
     ]
-    if tensorboard:
+    if tensorboard and _has_tensorboard():
         callbacks.append(
             keras.callbacks.TensorBoard(os.path.join(run_dir, "logs"), write_graph=False)
         )
@@ -350,12 +391,16 @@ def train(
                 json.dump(class_names, f)
             model = build_model(recipe, len(class_names))
             compile_model(model, recipe, steps_per_epoch, policy)
-            all_callbacks = make_callbacks(run_dir, tensorboard) + list(callbacks or [])
-            # Resume: bring the data's shuffle/clip seeds to the interrupted epoch.
+            all_callbacks = make_callbacks(run_dir, tensorboard, recipe.seed) + list(callbacks or [])
+            # One pass over the files per epoch, all from one iterator: pass `e`
+            # is the `e`-th iteration of `train_ds`, whose shuffle and clip seeds
+            # advance each time it is iterated. On resume, iterate it once per
+            # completed epoch so the interrupted epoch sees the same data.
             for _ in range(_backup_epoch(os.path.join(run_dir, "backup"))):
                 iter(train_ds)
             history = model.fit(
-                train_ds,
+                train_ds.repeat(),
+                steps_per_epoch=steps_per_epoch,
                 validation_data=val_ds,
                 epochs=recipe.epochs,
                 callbacks=all_callbacks,
