@@ -11,6 +11,7 @@ from keras_video.layers.inflated_conv import InflatedConv
 from keras_video.layers.non_local import NonLocal
 from keras_video.layers.slowfast_lateral import SlowFastLateral
 from keras_video.layers.temporal_pooling import TemporalPooling
+from keras_video.layers.weighted_fusion import WeightedFusion
 
 __all__ = [
     "Conv2Plus1D",
@@ -21,4 +22,5 @@ __all__ = [
     "NonLocal",
     "SlowFastLateral",
     "TemporalPooling",
+    "WeightedFusion",
 ]

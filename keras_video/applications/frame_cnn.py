@@ -1,0 +1,90 @@
+"""The per-frame 2D CNNs of the single-frame, fusion, CNN+RNN and two-stream models.
+
+`frame_backbone` turns the `backbone` argument of those constructors (`None`
+for the small built-in CNN, a `keras.applications` name, or a Keras model) into
+a 2D `keras.Model` that maps one frame to a feature map or a feature vector.
+Applied to every frame with `keras.layers.TimeDistributed`, it saves and loads
+with `safe_mode=True` (no Lambda layers).
+"""
+
+import keras
+
+
+def apply_frame_cnn(x, width=32, depth=4, name="frame", first_stage=0):
+    """The built-in 2D CNN: `depth` stages of Conv 3x3 -> BN -> ReLU -> MaxPool 2.
+
+    Stage `i` has `width * 2**min(i, 3)` channels, so `depth=4` halves the size
+    four times and ends with `8 * width` channels. `first_stage` skips the
+    first stages (a caller that builds them itself).
+    """
+    for i in range(first_stage, depth):
+        filters = width * 2 ** min(i, 3)
+        prefix = f"{name}_block{i + 1}"
+        x = keras.layers.Conv2D(
+            filters, 3, padding="same", use_bias=False, name=f"{prefix}_conv"
+        )(x)
+        x = keras.layers.BatchNormalization(name=f"{prefix}_bn")(x)
+        x = keras.layers.Activation("relu", name=f"{prefix}_relu")(x)
+        x = keras.layers.MaxPooling2D(2, name=f"{prefix}_pool")(x)
+    return x
+
+
+def FrameCNN(frame_shape, width=32, depth=4, pooling="avg", name="frame_cnn"):
+    """The built-in per-frame CNN as a `keras.Model` on `(height, width, channels)`.
+
+    Args:
+        frame_shape: `(height, width, channels)` of one frame.
+        width: channels of the first stage (later stages double it, up to 8x).
+        depth: number of stages (each halves the frame size).
+        pooling: `"avg"` (a feature vector per frame) or `None` (a feature map).
+        name: model name.
+    """
+    inputs = keras.Input(shape=frame_shape, name="frame")
+    x = apply_frame_cnn(inputs, width=width, depth=depth, name="frame")
+    if pooling == "avg":
+        x = keras.layers.GlobalAveragePooling2D(name="frame_avg_pool")(x)
+    return keras.Model(inputs, x, name=name)
+
+
+def frame_backbone(backbone, frame_shape, width=32, depth=4, pooling="avg", family="model"):
+    """A 2D `keras.Model` for one frame from a constructor's `backbone` argument.
+
+    Args:
+        backbone: `None` (the built-in CNN with `width` and `depth`), the name of
+            a `keras.applications` constructor (e.g. `"MobileNetV2"`, built with
+            `include_top=False`, `weights=None`), or a Keras model whose input is
+            one frame.
+        frame_shape: `(height, width, channels)`.
+        pooling: `"avg"` for one feature vector per frame, `None` for a map.
+        family: the calling constructor, for error messages.
+    """
+    if backbone is None:
+        return FrameCNN(frame_shape, width=width, depth=depth, pooling=pooling)
+    if isinstance(backbone, str):
+        constructor = getattr(keras.applications, backbone, None)
+        if constructor is None or not callable(constructor):
+            raise ValueError(
+                f"{family}: `backbone` must be None, a keras.applications name such "
+                f"as 'MobileNetV2', or a Keras model. Received: backbone={backbone!r}"
+            )
+        return constructor(
+            include_top=False, weights=None, input_shape=frame_shape, pooling=pooling
+        )
+    if isinstance(backbone, keras.Model):
+        if len(backbone.inputs) != 1 or len(backbone.inputs[0].shape) != 4:
+            raise ValueError(
+                f"{family}: a `backbone` model must take one frame, "
+                "(batch, height, width, channels). "
+                f"Received: backbone inputs={[tuple(x.shape) for x in backbone.inputs]}"
+            )
+        rank = len(backbone.outputs[0].shape)
+        if pooling == "avg" and rank == 4:
+            inputs = keras.Input(shape=tuple(backbone.inputs[0].shape[1:]), name="frame")
+            x = backbone(inputs)
+            x = keras.layers.GlobalAveragePooling2D(name="frame_avg_pool")(x)
+            return keras.Model(inputs, x, name=f"{backbone.name}_pooled")
+        return backbone
+    raise ValueError(
+        f"{family}: `backbone` must be None, a keras.applications name or a Keras "
+        f"model. Received: backbone={backbone!r}"
+    )

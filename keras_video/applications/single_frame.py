@@ -1,0 +1,97 @@
+"""The single-frame baseline: a 2D CNN on every frame, class scores averaged over time."""
+
+import keras
+
+from keras_video.applications import common
+from keras_video.applications.frame_cnn import frame_backbone
+from keras_video.layers import TemporalPooling
+
+
+def SingleFrame(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=400,
+    classifier_activation="softmax",
+    name="single_frame",
+    *,
+    backbone=None,
+    width=32,
+    depth=4,
+    dropout_rate=0.0,
+):
+    """Instantiates the single-frame baseline (Karpathy et al. 2014).
+
+    Every frame goes through the same 2D CNN (weights shared over time); a
+    dense layer gives per-frame class scores (logits) and the scores are averaged
+    over time before the final activation. The model sees no motion: on a data
+    set where only motion tells the classes apart it stays near chance.
+
+    ```
+    clip (T, H, W, C) -> TimeDistributed(2D CNN + global avg pool) -> (T, F)
+      -> Dense(classes) per frame -> (T, classes) -> mean over T -> activation
+    ```
+
+    Args:
+        include_top: whether to include the per-frame classifier, the temporal
+            average and the final activation.
+        weights: `None`, a preset name or the path to a `.weights.h5` file.
+        input_tensor: optional Keras tensor to use as the clip input.
+        input_shape: `(frames, height, width, channels)`; defaults to
+            `(16, 112, 112, 3)`. Frames may be `None`.
+        pooling: with `include_top=False`: `None` gives per-frame features
+            `(batch, frames, F)`; `"avg"` or `"max"` pool them over time.
+        classes: number of classes when `include_top=True`.
+        classifier_activation: activation applied to the averaged scores.
+        name: model name.
+        backbone: `None` (a small built-in CNN, see `width` and `depth`), the
+            name of a `keras.applications` constructor (`"MobileNetV2"`,
+            `"ResNet50"`, ...; built with `weights=None`) or a Keras model that
+            maps one frame to features.
+        width: channels of the built-in CNN's first stage.
+        depth: stages of the built-in CNN (each halves the frame size).
+        dropout_rate: dropout before the per-frame classifier.
+
+    Input shape:
+        `(batch, frames, height, width, channels)`.
+
+    Output shape:
+        `(batch, classes)` with `include_top=True`; otherwise
+        `(batch, frames, F)` or, with `pooling`, `(batch, F)`.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from keras_video.applications import SingleFrame
+
+    model = SingleFrame(width=8, depth=3, classes=5, input_shape=(8, 32, 32, 3))
+    model.predict(np.zeros((1, 8, 32, 32, 3)), verbose=0).shape  # (1, 5)
+    ```
+
+    Reference:
+        Karpathy et al., "Large-scale Video Classification with Convolutional
+        Neural Networks", CVPR 2014.
+    """
+    common.check_top_arguments(include_top, weights, classes, pooling, name)
+    inputs, x = common.clip_input(
+        input_shape, input_tensor, (16, 112, 112, 3), min_size=2**depth, name=name
+    )
+    frame_shape = tuple(x.shape[2:])
+    cnn = frame_backbone(
+        backbone, frame_shape, width=width, depth=depth, pooling="avg", family=name
+    )
+    x = keras.layers.TimeDistributed(cnn, name="frame_features")(x)
+    if include_top:
+        if dropout_rate:
+            x = keras.layers.Dropout(dropout_rate, name="dropout")(x)
+        x = keras.layers.Dense(classes, name="frame_logits")(x)
+        x = TemporalPooling("average", name="temporal_avg_pool")(x)
+        x = keras.layers.Activation(classifier_activation, name="predictions")(x)
+    elif pooling is not None:
+        mode = "average" if pooling == "avg" else "max"
+        x = TemporalPooling(mode, name=f"temporal_{pooling}_pool")(x)
+    model = keras.Model(inputs, x, name=name)
+    return common.load_weights(model, weights, "single_frame")

@@ -1,0 +1,257 @@
+"""SlowFast networks (Feichtenhofer et al. 2019), as PySlowFast's R50 / R101.
+
+The model takes ONE clip, the fast pathway's frames: `(T_fast, H, W, 3)`, e.g.
+32 frames sampled every 2 frames of the video (PySlowFast's `NUM_FRAMES: 32`,
+`SAMPLING_RATE: 2`). Inside the model the slow pathway keeps every `alpha`-th
+of those frames (a `MaxPooling3D` of size 1 and temporal stride `alpha`: a core
+Keras layer, so the model saves and loads with `safe_mode=True`). The slow
+pathway therefore sees `ceil(T_fast / alpha)` frames, one every `tau` frames of
+the video with `tau = alpha * 2` for that sampling: SlowFast 4x16 is `tau=16`,
+`alpha=8`; SlowFast 8x8 is `tau=8`, `alpha=4`.
+
+```
+clip (T, H, W, 3) ─┬─ every alpha-th frame ─ slow stem (1,7,7) 64 ─ pool ─┬─ fuse ─ res2 ─ fuse ─ res3 ─ fuse ─ res4 ─ fuse ─ res5 ─ avg ─┐
+                   └──────────────────────── fast stem (5,7,7) 8 ─ pool ──┴─────── res2 ─┴──── res3 ─┴──── res4 ─┴──── res5 ─ avg ─ concat ─ dropout ─ fc
+```
+
+Slow pathway: temporal kernel 1 in the stem, res2 and res3 ("2D" there), 3 in
+res4 and res5. Fast pathway: beta = 1/8 of the channels, temporal kernel 5 in
+the stem and 3 everywhere else. Each fuse is a `SlowFastLateral`: a
+(fusion_kernel, 1, 1) convolution with temporal stride alpha and 2 * fast
+channels, batch norm and ReLU, concatenated to the slow features.
+"""
+
+import keras
+
+from keras_video.applications import common
+from keras_video.layers import SlowFastLateral
+
+BN_EPSILON = 1e-5
+BN_MOMENTUM = 0.9
+DEPTHS = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3)}
+SLOW_TIME_KERNELS = (1, 1, 1, 3, 3)  # stem, res2, res3, res4, res5
+FAST_TIME_KERNELS = (5, 3, 3, 3, 3)
+# PySlowFast's configs: SLOWFAST_4x16_R50 (alpha 8) and SLOWFAST_8x8_R50 (alpha 4).
+FUSION_KERNELS = {8: 5, 4: 7}
+
+
+def _conv(x, filters, kernel_size, strides, name):
+    """Conv3D without bias and with PyTorch's symmetric padding `k // 2`."""
+    padding = tuple((k // 2, k // 2) for k in kernel_size)
+    if any(p for p, _ in padding):
+        x = keras.layers.ZeroPadding3D(padding, name=f"{name}_pad")(x)
+    return keras.layers.Conv3D(
+        filters,
+        kernel_size,
+        strides=strides,
+        use_bias=False,
+        kernel_initializer="he_normal",
+        name=name,
+    )(x)
+
+
+def _batch_norm(x, name, zero_init=False):
+    return keras.layers.BatchNormalization(
+        epsilon=BN_EPSILON,
+        momentum=BN_MOMENTUM,
+        gamma_initializer="zeros" if zero_init else "ones",
+        name=name,
+    )(x)
+
+
+def bottleneck_block(x, filters, stride, time_kernel, name):
+    """PySlowFast's `bottleneck_transform`: (kt,1,1) -> (1,3,3)/stride -> (1,1,1) x4.
+
+    The last batch norm starts at zero (`ZERO_INIT_FINAL_BN`), so a new block
+    begins as the identity.
+    """
+    if stride != 1 or x.shape[-1] != 4 * filters:
+        shortcut = _conv(x, 4 * filters, (1, 1, 1), (1, stride, stride), f"{name}_0_conv")
+        shortcut = _batch_norm(shortcut, f"{name}_0_bn")
+    else:
+        shortcut = x
+    x = _conv(x, filters, (time_kernel, 1, 1), (1, 1, 1), f"{name}_1_conv")
+    x = _batch_norm(x, f"{name}_1_bn")
+    x = keras.layers.Activation("relu", name=f"{name}_1_relu")(x)
+    x = _conv(x, filters, (1, 3, 3), (1, stride, stride), f"{name}_2_conv")
+    x = _batch_norm(x, f"{name}_2_bn")
+    x = keras.layers.Activation("relu", name=f"{name}_2_relu")(x)
+    x = _conv(x, 4 * filters, (1, 1, 1), (1, 1, 1), f"{name}_3_conv")
+    x = _batch_norm(x, f"{name}_3_bn", zero_init=True)
+    x = keras.layers.Add(name=f"{name}_add")([shortcut, x])
+    return keras.layers.Activation("relu", name=f"{name}_out")(x)
+
+
+def _stem(x, filters, time_kernel, name):
+    x = _conv(x, filters, (time_kernel, 7, 7), (1, 2, 2), f"{name}_conv1_conv")
+    x = _batch_norm(x, f"{name}_conv1_bn")
+    x = keras.layers.Activation("relu", name=f"{name}_conv1_relu")(x)
+    x = keras.layers.ZeroPadding3D(((0, 0), (1, 1), (1, 1)), name=f"{name}_pool1_pad")(x)
+    return keras.layers.MaxPooling3D((1, 3, 3), strides=(1, 2, 2), name=f"{name}_pool1_pool")(x)
+
+
+def SlowFast(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=400,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depth=50,
+    tau=16,
+    alpha=None,
+    beta=1 / 8,
+    fusion_kernel=None,
+    lateral="time_strided_conv",
+    base_filters=64,
+    stage_blocks=None,
+    dropout_rate=0.5,
+):
+    """Instantiates a SlowFast network (R50 4x16 by default), as PySlowFast.
+
+    Args:
+        include_top: whether to include the head: global average pooling of
+            each pathway, concatenation, dropout and `predictions`.
+        weights: `None`, a preset name or the path to a `.weights.h5` file.
+        input_tensor: optional Keras tensor to use as the (fast) clip input.
+        input_shape: `(frames, height, width, channels)` of the fast clip;
+            defaults to `(32, 224, 224, 3)`. Needs at least `alpha` frames and
+            32x32 pixels.
+        pooling: with `include_top=False`: `None` returns the two pathways'
+            res5 features `[slow, fast]`; `"avg"` or `"max"` pools each over
+            time and space and concatenates them, `(batch, 32 * base_filters *
+            (1 + beta))`.
+        classes: number of classes when `include_top=True`.
+        classifier_activation: activation of `predictions`; `None` for logits.
+        name: model name; defaults to `"slowfast_<T_slow>x<tau>_r<depth>"`.
+        depth: 50 or 101 (bottleneck blocks (3, 4, 6, 3) or (3, 4, 23, 3)).
+        tau: temporal stride of the slow pathway on the video, 16 (SlowFast
+            4x16) or 8 (8x8); it sets the default `alpha` (`tau // 2`: the
+            input clip is sampled every 2 video frames) and names the model.
+        alpha: frame-rate ratio between the pathways; the slow pathway takes
+            every `alpha`-th input frame.
+        beta: channel ratio of the fast pathway (1/8).
+        fusion_kernel: temporal kernel of the lateral convolutions; defaults
+            to PySlowFast's (5 for alpha 8, 7 for alpha 4).
+        lateral: `SlowFastLateral` mode: `"time_strided_conv"` (the paper's
+            default), `"time_to_channel"` or `"time_strided_sample"`.
+        base_filters: slow-pathway channels of the stem (64); res2 to res5
+            have `base_filters * (1, 2, 4, 8)` inner channels. Small values
+            (e.g. 16) make small models.
+        stage_blocks: blocks per stage, overriding `depth` (e.g. `(1, 1, 1, 1)`
+            for a small model).
+        dropout_rate: dropout before `predictions` (0.5 in PySlowFast).
+
+    Input shape:
+        `(batch, T_fast, height, width, channels)`.
+
+    Output shape:
+        `(batch, classes)` with `include_top=True`. Otherwise `[slow, fast]`,
+        `(batch, ceil(T_fast / alpha), H / 32, W / 32, 32 * base_filters)` and
+        `(batch, T_fast, H / 32, W / 32, 32 * beta * base_filters)`, or with
+        `pooling` one vector per clip.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from keras_video.applications import SlowFast
+
+    model = SlowFast(base_filters=16, stage_blocks=(1, 1, 1, 1), alpha=4,
+                     classes=5, input_shape=(8, 32, 32, 3))
+    model.predict(np.zeros((1, 8, 32, 32, 3)), verbose=0).shape  # (1, 5)
+    ```
+
+    Reference:
+        Feichtenhofer et al., "SlowFast Networks for Video Recognition",
+        ICCV 2019. https://arxiv.org/abs/1812.03982 ; PySlowFast configs
+        `configs/Kinetics/c2/SLOWFAST_4x16_R50.yaml` and `SLOWFAST_8x8_R50.yaml`.
+    """
+    family = name or "SlowFast"
+    common.check_top_arguments(include_top, weights, classes, pooling, family)
+    if stage_blocks is None:
+        if depth not in DEPTHS:
+            raise ValueError(
+                f"{family}: `depth` must be one of {sorted(DEPTHS)}. Received: depth={depth!r}"
+            )
+        stage_blocks = DEPTHS[depth]
+    stage_blocks = tuple(stage_blocks)
+    if len(stage_blocks) != 4 or not all(isinstance(b, int) and b > 0 for b in stage_blocks):
+        raise ValueError(
+            f"{family}: `stage_blocks` must be 4 positive integers. "
+            f"Received: stage_blocks={stage_blocks!r}"
+        )
+    if isinstance(tau, bool) or not isinstance(tau, int) or tau < 2:
+        raise ValueError(f"{family}: `tau` must be an integer >= 2. Received: tau={tau!r}")
+    alpha = tau // 2 if alpha is None else alpha
+    if isinstance(alpha, bool) or not isinstance(alpha, int) or alpha < 1:
+        raise ValueError(
+            f"{family}: `alpha` must be a positive integer. Received: alpha={alpha!r}"
+        )
+    fast_filters = int(round(base_filters * beta))
+    if not isinstance(base_filters, int) or fast_filters < 1:
+        raise ValueError(
+            f"{family}: `base_filters * beta` must be at least 1 channel. "
+            f"Received: base_filters={base_filters!r}, beta={beta!r}"
+        )
+    fusion_kernel = fusion_kernel or FUSION_KERNELS.get(alpha, 5)
+    inputs, x = common.clip_input(
+        input_shape, input_tensor, (32, 224, 224, 3), min_frames=alpha, min_size=32,
+        name=family,
+    )
+    frames = x.shape[1]
+    if name is None:
+        slow_frames = "" if frames is None else f"{-(-frames // alpha)}x"
+        name = f"slowfast_{slow_frames}{tau}_r{depth}"
+
+    slow = keras.layers.MaxPooling3D(
+        (1, 1, 1), strides=(alpha, 1, 1), name="slow_sample"
+    )(x)
+    slow = _stem(slow, base_filters, SLOW_TIME_KERNELS[0], "slow")
+    fast = _stem(x, fast_filters, FAST_TIME_KERNELS[0], "fast")
+
+    def fuse(slow, fast, stage):
+        return SlowFastLateral(
+            alpha=alpha,
+            mode=lateral,
+            channel_ratio=2,
+            time_kernel=fusion_kernel,
+            batch_norm_epsilon=BN_EPSILON,
+            batch_norm_momentum=BN_MOMENTUM,
+            name=f"{stage}_fuse",
+        )([slow, fast])
+
+    slow = fuse(slow, fast, "pool1")
+    for stage, blocks in enumerate(stage_blocks):
+        for block in range(blocks):
+            stride = 2 if stage > 0 and block == 0 else 1
+            prefix = f"conv{stage + 2}_block{block + 1}"
+            slow = bottleneck_block(
+                slow, base_filters * 2**stage, stride, SLOW_TIME_KERNELS[stage + 1],
+                f"slow_{prefix}",
+            )
+            fast = bottleneck_block(
+                fast, fast_filters * 2**stage, stride, FAST_TIME_KERNELS[stage + 1],
+                f"fast_{prefix}",
+            )
+        if stage < 3:
+            slow = fuse(slow, fast, f"conv{stage + 2}")
+
+    if include_top or pooling is not None:
+        pool = keras.layers.GlobalMaxPooling3D if pooling == "max" and not include_top else (
+            keras.layers.GlobalAveragePooling3D
+        )
+        kind = "max" if pool is keras.layers.GlobalMaxPooling3D else "avg"
+        slow = pool(name=f"slow_{kind}_pool")(slow)
+        fast = pool(name=f"fast_{kind}_pool")(fast)
+        x = keras.layers.Concatenate(name="concat")([slow, fast])
+        if include_top:
+            x = common.classifier(x, classes, classifier_activation, dropout_rate)
+        outputs = x
+    else:
+        outputs = [slow, fast]
+    model = keras.Model(inputs, outputs, name=name)
+    return common.load_weights(model, weights, "slowfast")

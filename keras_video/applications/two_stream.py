@@ -1,0 +1,194 @@
+"""Two-stream networks: an RGB stream and an optical-flow stream, fused late."""
+
+import keras
+
+from keras_video.applications import common
+from keras_video.applications.fusion import EarlyFusion
+from keras_video.applications.single_frame import SingleFrame
+from keras_video.layers import WeightedFusion
+
+FUSIONS = ("average", "weighted", "concat")
+
+
+def _check_stream(model, kind, family):
+    if model is not None and not isinstance(model, keras.Model):
+        raise ValueError(
+            f"{family}: `{kind}_model` must be None or a Keras model. "
+            f"Received: {kind}_model={model!r}"
+        )
+
+
+def TwoStream(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=400,
+    classifier_activation="softmax",
+    name="two_stream",
+    *,
+    rgb_model=None,
+    flow_model=None,
+    fusion="average",
+    flow_input_shape=None,
+    width=32,
+    depth=4,
+    dropout_rate=0.5,
+):
+    """Instantiates a two-stream network (Simonyan and Zisserman 2014).
+
+    Two inputs: the RGB clip and its optical flow. The default spatial stream
+    is a `SingleFrame` CNN (appearance, frame by frame); the default temporal
+    stream is an `EarlyFusion` CNN on the flow, whose first convolution sees
+    the horizontal and vertical flow of every frame stacked on channels (the
+    paper's stacked optical flow, `2 L` channels for `L` frames).
+
+    ```
+    clip (T, H, W, 3) ── rgb stream ──┐
+                                       ├─ fusion ─ predictions
+    flow (T, H, W, 2) ── flow stream ─┘
+    ```
+
+    Fusion:
+    - `"average"`: the mean of the two streams' class scores (logits), then
+      `classifier_activation`.
+    - `"weighted"`: a learned weighted sum of the class scores
+      (`WeightedFusion`, softmax-normalised weights starting at 1/2 each).
+    - `"concat"`: the streams' pooled features are concatenated, then
+      dropout and one `predictions` layer over both.
+
+    Args:
+        include_top: whether to include the fusion and `predictions`.
+        weights: `None`, a preset name or the path to a `.weights.h5` file.
+        input_tensor: optional pair of Keras tensors `(clip, flow)`.
+        input_shape: `(frames, height, width, 3)` of the RGB clip; defaults
+            to the `rgb_model`'s input or `(16, 112, 112, 3)`.
+        pooling: with `include_top=False`, how the default streams pool their
+            features (`None` means `"avg"`): with `None` the model returns the
+            two feature vectors `[rgb, flow]`, with `"avg"` or `"max"` their
+            concatenation.
+        classes: number of classes when `include_top=True`.
+        classifier_activation: activation of `predictions`; `None` for logits.
+        name: model name.
+        rgb_model: `None` (a `SingleFrame` built here) or a Keras model on
+            the RGB clip returning class logits (`"average"`, `"weighted"`)
+            or a feature vector (`"concat"`, `include_top=False`).
+        flow_model: `None` (an `EarlyFusion` built here) or such a model on
+            the flow input.
+        fusion: `"average"`, `"weighted"` or `"concat"`.
+        flow_input_shape: `(frames, height, width, channels)` of the flow;
+            defaults to the `flow_model`'s input or to the clip's frames and
+            size with 2 channels (per-frame flow). A stacked flow of `L` frames
+            can also be given as `(1, height, width, 2 * L)`.
+        width: first-stage channels of the default streams.
+        depth: stages of the default streams.
+        dropout_rate: dropout in the default streams' heads and before the
+            `concat` classifier.
+
+    Input shape:
+        `[(batch, frames, height, width, 3), (batch, frames', height, width, c)]`.
+
+    Output shape:
+        `(batch, classes)` with `include_top=True`.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from keras_video.applications import TwoStream
+
+    model = TwoStream(width=8, depth=3, classes=5, input_shape=(8, 32, 32, 3))
+    clip, flow = np.zeros((1, 8, 32, 32, 3)), np.zeros((1, 8, 32, 32, 2))
+    model.predict([clip, flow], verbose=0).shape  # (1, 5)
+    ```
+
+    Reference:
+        Simonyan and Zisserman, "Two-Stream Convolutional Networks for Action
+        Recognition in Videos", NeurIPS 2014. https://arxiv.org/abs/1406.2199
+    """
+    common.check_top_arguments(include_top, weights, classes, pooling, name)
+    if fusion not in FUSIONS:
+        raise ValueError(
+            f"{name}: `fusion` must be one of {list(FUSIONS)}. Received: fusion={fusion!r}"
+        )
+    _check_stream(rgb_model, "rgb", name)
+    _check_stream(flow_model, "flow", name)
+    rgb_tensor, flow_tensor = None, None
+    if input_tensor is not None:
+        if not isinstance(input_tensor, (list, tuple)) or len(input_tensor) != 2:
+            raise ValueError(
+                f"{name}: `input_tensor` must be a pair (clip, flow). "
+                f"Received: input_tensor={input_tensor!r}"
+            )
+        rgb_tensor, flow_tensor = input_tensor
+    if input_shape is None and rgb_model is not None:
+        input_shape = tuple(rgb_model.inputs[0].shape[1:])
+    rgb_inputs, rgb = common.clip_input(
+        input_shape, rgb_tensor, (16, 112, 112, 3), min_size=2**depth, name=name
+    )
+    frames, height, width_px, _ = tuple(rgb.shape[1:])
+    if flow_input_shape is None:
+        if flow_model is not None:
+            flow_input_shape = tuple(flow_model.inputs[0].shape[1:])
+        elif flow_tensor is not None:
+            flow_input_shape = tuple(flow_tensor.shape[1:])
+        else:
+            flow_input_shape = (frames, height, width_px, 2)
+    _, flow = common.clip_input(
+        flow_input_shape, None, None, min_size=2**depth, name=f"{name} (flow)"
+    )
+    if flow_tensor is None:
+        flow_inputs = flow = keras.Input(shape=tuple(flow.shape[1:]), name="flow")
+    else:
+        flow_inputs, flow = common.clip_input(
+            flow_input_shape, flow_tensor, None, name=f"{name} (flow)"
+        )
+
+    scores = fusion != "concat" and include_top
+    stream_args = dict(
+        include_top=scores,
+        pooling=None if scores else (pooling or "avg"),
+        classes=classes,
+        classifier_activation=None,
+        width=width,
+        depth=depth,
+    )
+    if rgb_model is None:
+        rgb_model = SingleFrame(
+            input_shape=tuple(rgb.shape[1:]), name="rgb_stream", dropout_rate=dropout_rate,
+            **stream_args,
+        )
+    if flow_model is None:
+        flow_model = EarlyFusion(
+            input_shape=tuple(flow.shape[1:]), name="flow_stream", dropout_rate=dropout_rate,
+            **stream_args,
+        )
+    rgb = rgb_model(rgb)
+    flow = flow_model(flow)
+
+    if include_top:
+        if fusion == "concat":
+            x = keras.layers.Concatenate(name="concat")([rgb, flow])
+            x = common.classifier(x, classes, classifier_activation, dropout_rate)
+        else:
+            for stream, kind in ((rgb, "rgb"), (flow, "flow")):
+                if tuple(stream.shape[1:]) != (classes,):
+                    raise ValueError(
+                        f"{name}: with fusion={fusion!r} each stream must output "
+                        f"(batch, classes={classes}) scores. Received: {kind} "
+                        f"stream output shape {tuple(stream.shape)}"
+                    )
+            if fusion == "average":
+                x = keras.layers.Average(name="fusion")([rgb, flow])
+            else:
+                x = WeightedFusion(name="fusion")([rgb, flow])
+            x = keras.layers.Activation(classifier_activation, name="predictions")(x)
+        outputs = x
+    elif pooling is not None:
+        outputs = keras.layers.Concatenate(name="concat")([rgb, flow])
+    else:
+        outputs = [rgb, flow]
+    inputs = [rgb_inputs, flow_inputs]
+    model = keras.Model(inputs, outputs, name=name)
+    return common.load_weights(model, weights, "two_stream")

@@ -1,0 +1,58 @@
+import pytest
+
+from keras_video.applications import C3D
+from tests.applications.checks import check_application
+from tests.applications.checks import fast_jax_init  # noqa: F401
+from tests.applications.checks import trainable_params
+
+pytestmark = pytest.mark.usefixtures("fast_jax_init")
+
+TINY = dict(base_filters=4, fc_units=16, input_shape=(8, 32, 32, 3))
+
+
+def test_tiny_output_and_round_trip(tmp_path):
+    check_application(C3D(classes=5, **TINY), (2, 5), tmp_path)
+
+
+def test_features_without_top():
+    model = C3D(include_top=False, **TINY)
+    # time 8 -> 8 -> 4 -> 2 -> 1 -> 1; space 32 -> 16 -> 8 -> 4 -> 2 -> 1
+    assert tuple(model.output.shape) == (None, 1, 1, 1, 32)
+    pooled = C3D(include_top=False, pooling="max", **TINY)
+    assert tuple(pooled.output.shape) == (None, 32)
+
+
+def test_pool5_rounds_up_like_the_paper():
+    model = C3D(include_top=False, base_filters=2, input_shape=(16, 112, 112, 3))
+    assert tuple(model.get_layer("pool4").output.shape) == (None, 2, 7, 7, 16)
+    assert tuple(model.output.shape) == (None, 1, 4, 4, 16)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(input_shape=(112, 112, 3)), "input_shape"),
+        (dict(input_shape=(4, 112, 112, 3)), "at least 8 frames"),
+        (dict(input_shape=(16, 8, 8, 3)), "at least 16"),
+        (dict(input_shape=(16, None, None, 3)), "known"),
+        (dict(fc_units=0), "fc_units"),
+        (dict(classes=0), "classes"),
+    ],
+)
+def test_bad_arguments_raise(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        C3D(**kwargs)
+
+
+@pytest.mark.large
+def test_sports1m_params():
+    # Tran et al. 2015, Sports-1M C3D at 16x112x112, 487 classes:
+    #   convs: 27 * (3*64 + 64*128 + 128*256 + 256*256 + 256*512 + 3*512*512)
+    #          + biases (64 + 128 + 2*256 + 4*512)       = 27,655,936
+    #   fc6: 8192 * 4096 + 4096                          = 33,558,528
+    #   fc7: 4096 * 4096 + 4096                          = 16,781,312
+    #   fc8: 4096 * 487 + 487                            =  1,995,239
+    # Total 79,991,015. The figure usually quoted, ~78M, is the network
+    # without its 487-way fc8: 77,995,776.
+    assert trainable_params(lambda: C3D(classes=487)) == 79_991_015
+    assert trainable_params(lambda: C3D(include_top=False)) == 27_655_936

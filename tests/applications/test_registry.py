@@ -1,0 +1,46 @@
+import inspect
+
+import pytest
+
+from keras_video import applications
+from keras_video.applications import registry
+from tests.applications.checks import fast_jax_init  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("fast_jax_init")
+
+ZOO_MODULES = {
+    "c3d", "cnn_rnn", "fusion", "recurrent_cnn", "resnet3d", "single_frame", "slowfast",
+    "two_stream",
+}
+
+
+def test_every_zoo_constructor_is_registered():
+    registered = {entry.constructor for entry in registry.MODELS.values()}
+    public = {
+        obj
+        for name, obj in vars(applications).items()
+        if inspect.isfunction(obj)
+        and name[0].isupper()
+        and obj.__module__.rsplit(".", 1)[-1] in ZOO_MODULES
+    }
+    assert public and public <= registered
+
+
+@pytest.mark.parametrize("name", registry.list_models())
+def test_tiny_builds_with_the_shared_signature(name):
+    entry = registry.MODELS[name]
+    model = registry.build_tiny(name, classes=4)
+    assert tuple(model.output.shape) == (None, 4)
+    assert [tuple(x.shape[1:]) for x in model.inputs] == [
+        entry.input_shape, *entry.extra_inputs
+    ]
+    params = inspect.signature(entry.constructor).parameters
+    assert list(params)[:8] == [
+        "include_top", "weights", "input_tensor", "input_shape", "pooling", "classes",
+        "classifier_activation", "name",
+    ]
+
+
+def test_unknown_model_raises():
+    with pytest.raises(ValueError, match="Unknown model"):
+        registry.build_tiny("alexnet3d")

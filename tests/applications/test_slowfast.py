@@ -1,0 +1,84 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_video.applications import SlowFast
+from tests.applications.checks import check_application
+from tests.applications.checks import fast_jax_init  # noqa: F401
+from tests.applications.checks import trainable_params
+
+pytestmark = pytest.mark.usefixtures("fast_jax_init")
+
+TINY = dict(base_filters=16, stage_blocks=(1, 1, 1, 1), alpha=4, input_shape=(8, 32, 32, 3))
+
+
+def test_tiny_output_and_round_trip(tmp_path):
+    check_application(SlowFast(classes=5, **TINY), (2, 5), tmp_path)
+
+
+def test_slow_pathway_takes_every_alpha_th_frame():
+    model = SlowFast(include_top=False, **TINY)
+    sampler = keras.Model(model.input, model.get_layer("slow_sample").output)
+    clip = np.arange(8, dtype="float32").reshape(1, 8, 1, 1, 1) * np.ones((1, 8, 32, 32, 3), "float32")
+    slow = keras.ops.convert_to_numpy(sampler(clip))
+    np.testing.assert_array_equal(slow[0, :, 0, 0, 0], [0.0, 4.0])
+
+
+def test_features_without_top():
+    slow, fast = SlowFast(include_top=False, **TINY).outputs
+    # slow: 8 / alpha = 2 frames, 16 * 32 channels; fast: 8 frames, 2 * 32
+    assert tuple(slow.shape) == (None, 2, 1, 1, 512)
+    assert tuple(fast.shape) == (None, 8, 1, 1, 64)
+    pooled = SlowFast(include_top=False, pooling="avg", **TINY)
+    assert tuple(pooled.output.shape) == (None, 576)
+
+
+@pytest.mark.parametrize("lateral", ["time_to_channel", "time_strided_sample"])
+def test_other_lateral_modes_build(lateral):
+    model = SlowFast(lateral=lateral, classes=3, **TINY)
+    assert tuple(model.output.shape) == (None, 3)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(input_shape=(32, 32, 3)), "input_shape"),
+        (dict(input_shape=(2, 32, 32, 3)), "at least 4 frames"),
+        (dict(input_shape=(8, 16, 16, 3)), "at least 32"),
+        (dict(stage_blocks=(1, 1, 1)), "stage_blocks"),
+        (dict(alpha=0), "alpha"),
+        (dict(base_filters=4), "beta"),
+    ],
+)
+def test_bad_arguments_raise(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        SlowFast(**{**TINY, **kwargs})
+
+
+def test_unknown_depth_raises():
+    with pytest.raises(ValueError, match="depth"):
+        SlowFast(depth=34)
+
+
+@pytest.mark.large
+def test_r50_4x16_params_match_paper():
+    # Feichtenhofer et al. 2019 report 34.4M parameters for SlowFast 4x16, R50.
+    # This build (PySlowFast SLOWFAST_4x16_R50: alpha 8, beta 1/8, fusion
+    # kernel 5, channel ratio 2, 400 classes): 34,480,216 trainable (+0.23%).
+    count = trainable_params(lambda: SlowFast(tau=16, classes=400))
+    assert count == 34_480_216
+    assert abs(count - 34.4e6) / 34.4e6 < 0.02
+
+
+@pytest.mark.large
+def test_r50_8x8_params():
+    # SLOWFAST_8x8_R50: alpha 4, fusion kernel 7; measured from this build.
+    model_name = []
+
+    def build():
+        model = SlowFast(tau=8, classes=400)
+        model_name.append(model.name)
+        return model
+
+    assert trainable_params(build) == 34_566_488
+    assert model_name == ["slowfast_8x8_r50"]
