@@ -48,20 +48,26 @@ def count_flops(model, input_shape=None):
     """FLOPs of one forward pass of one input (batch size 1).
 
     Args:
-        model: a built Keras model with one input.
-        input_shape: the input shape without the batch axis; default the
-            model's (must be fully known).
+        model: a built Keras model.
+        input_shape: the input shape without the batch axis (a list of them for
+            a model with several inputs); default the model's (must be fully
+            known).
 
     Returns:
         int, the FLOPs (2 per multiply-add).
     """
     if input_shape is None:
-        input_shape = tuple(model.inputs[0].shape[1:])
-    if any(d is None for d in input_shape):
-        raise ValueError(
-            "count_flops needs a fully known input shape. "
-            f"Received: input_shape={input_shape}"
-        )
+        shapes = [tuple(t.shape[1:]) for t in model.inputs]
+    elif isinstance(input_shape[0], (list, tuple)):
+        shapes = [tuple(s) for s in input_shape]
+    else:
+        shapes = [tuple(input_shape)]
+    for shape in shapes:
+        if any(d is None for d in shape):
+            raise ValueError(
+                "count_flops needs a fully known input shape. "
+                f"Received: input_shape={shape}"
+            )
     rnn_cells = set()
     layers = list(model._flatten_layers(include_self=False, recursive=True))
     for layer in layers:
@@ -99,7 +105,8 @@ def count_flops(model, input_shape=None):
         object.__setattr__(layer, "call", hook(layer, kernels, original))
         patched.append(layer)
     try:
-        model(np.zeros((1, *input_shape), "float32"), training=False)
+        inputs = [np.zeros((1, *shape), "float32") for shape in shapes]
+        model(inputs if len(inputs) > 1 else inputs[0], training=False)
     finally:
         for layer in patched:
             object.__delattr__(layer, "call")
