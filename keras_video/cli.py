@@ -213,10 +213,69 @@ def _add_export(subparsers):
     p.set_defaults(func=_cmd_export)
 
 
+def _load_tune_config(spec):
+    import importlib.util
+
+    if spec is None:
+        return {"hypermodel": {}}
+    module_spec = importlib.util.spec_from_file_location("keras_video_tune_recipe", spec)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module.tune_config()
+
+
+def _cmd_tune(args):
+    from keras_video.tuners import VideoHyperModel, make_tuner
+
+    config = _load_tune_config(args.recipe)
+    hypermodel = VideoHyperModel(args.data, **config.get("hypermodel", {}))
+    tuner_kind = args.tuner or config.get("tuner", "random")
+    epochs = args.epochs or config.get("epochs", 5)
+    tuner = make_tuner(
+        hypermodel,
+        tuner_kind,
+        max_trials=args.max_trials or config.get("max_trials", 10),
+        max_epochs=epochs,
+        directory=args.output,
+        project_name=args.project_name,
+        overwrite=args.overwrite,
+    )
+    search_kwargs = {"verbose": 0 if args.quiet else 1}
+    if tuner_kind != "hyperband":
+        search_kwargs["epochs"] = epochs
+    tuner.search(**search_kwargs)
+    best = tuner.get_best_hyperparameters(1)[0].values
+    print("best hyperparameters:")
+    for key, value in best.items():
+        print(f"  {key} = {value}")
+    return 0
+
+
+def _add_tune(subparsers):
+    p = subparsers.add_parser(
+        "tune",
+        help="search model family, width, clip sampling and optimiser (keras-tuner)",
+        description="Hyperparameter search with keras_video.tuners.VideoHyperModel. "
+        "For a distributed search set KERASTUNER_TUNER_ID, KERASTUNER_ORACLE_IP "
+        "and KERASTUNER_ORACLE_PORT on every machine (see docs/recipes.md).",
+    )
+    p.add_argument("recipe", nargs="?", help="a tuning recipe .py with tune_config()")
+    p.add_argument("--data", required=True, help="folder of class folders")
+    p.add_argument("--tuner", choices=("random", "bayesian", "hyperband"))
+    p.add_argument("--max-trials", type=int)
+    p.add_argument("--epochs", type=int, help="epochs per trial (hyperband: max)")
+    p.add_argument("--output", default=os.path.join("runs", "tune"))
+    p.add_argument("--project-name", default="video")
+    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_cmd_tune)
+
+
 def _add_training_commands(subparsers):
     _add_train(subparsers)
     _add_evaluate(subparsers)
     _add_export(subparsers)
+    _add_tune(subparsers)
 
 
 # --- end training ----------------------------------------------------------------

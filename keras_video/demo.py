@@ -95,7 +95,7 @@ MODELS = [
     ("recurrent CNN", "ConvGRU layers", _zoo("recurrent_cnn"), False),
     ("two-stream", "RGB CNN + stacked optical flow CNN", _zoo("two_stream"), True),
     ("I3D-small", "2D CNN inflated to 3D", _i3d_small, False),
-    ("SlowFast-small", "slow + fast pathways, lateral links", _zoo("slowfast"), False),
+    ("SlowFast-small", "slow + fast pathways, lateral links", _zoo("slowfast", base_filters=8, tau=4, alpha=4), False),
 ]  # fmt: skip
 
 
@@ -264,12 +264,16 @@ def classify_cricket_hook():
     return None
 
 
-def run(output="demo_out", quick=False, seed=0, models=None, verbose=True):
+def run(output="demo_out", quick=False, seed=0, models=None, verbose=True,
+        videos_per_class=None, epochs=None, batch_size=None):  # fmt: skip
     """Runs the demo; returns the table rows (list of dicts)."""
     import shutil
 
     os.makedirs(output, exist_ok=True)
-    videos_per_class, epochs, batch_size = (4, 1, 8) if quick else (100, 8, 32)
+    defaults = (4, 1, 8) if quick else (64, 10, 16)
+    videos_per_class = videos_per_class or defaults[0]
+    epochs = epochs or defaults[1]
+    batch_size = batch_size or defaults[2]
     data_dir = os.path.join(output, "motion")
     start = time.perf_counter()
     if os.path.isdir(data_dir):
@@ -325,8 +329,13 @@ def main(argv=None):
     parser.add_argument("--output", default="demo_out")
     parser.add_argument("--quick", action="store_true", help="seconds-long smoke run")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--videos-per-class", type=int)
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--batch-size", type=int)
     args = parser.parse_args(argv)
-    run(args.output, quick=args.quick, seed=args.seed)
+    run(args.output, quick=args.quick, seed=args.seed,
+        videos_per_class=args.videos_per_class, epochs=args.epochs,
+        batch_size=args.batch_size)  # fmt: skip
     return 0
 
 
