@@ -85,7 +85,8 @@ def _cmd_train(args):
         e = result["eval"]
         print(
             f"video top-1 {e['top1']:.4f}  top-5 {e['top5']:.4f}  "
-            f"({e['num_videos']} videos x {e['num_clips']} clips x {e['num_crops']} crops)"
+            f"({e['num_videos']} videos x {e['num_clips']} clips x "
+            f"{e['num_crops']} crops)"
         )
     return 0
 
@@ -152,7 +153,9 @@ def _cmd_evaluate(args):
     recipe = apply_overrides(recipe, args.overrides)
     if class_names is None:
         class_names = sorted(
-            d for d in os.listdir(args.data) if os.path.isdir(os.path.join(args.data, d))
+            d
+            for d in os.listdir(args.data)
+            if os.path.isdir(os.path.join(args.data, d))
         )
     paths, labels = [], []
     for label, name in enumerate(class_names):
@@ -164,7 +167,9 @@ def _cmd_evaluate(args):
                 paths.append(os.path.join(folder, f))
                 labels.append(label)
     if not paths:
-        raise SystemExit(f"keras-video evaluate: no videos in class folders of {args.data}")
+        raise SystemExit(
+            f"keras-video evaluate: no videos in class folders of {args.data}"
+        )
     result = evaluate_videos(
         model, paths, labels, recipe, num_clips=args.num_clips,
         num_crops=args.num_crops, batch_size=args.batch_size,
@@ -209,7 +214,9 @@ def _add_export(subparsers):
     )
     p.add_argument("model", help="a .keras model")
     p.add_argument("output", help="output folder")
-    p.add_argument("--format", default="tf_saved_model", choices=("tf_saved_model", "onnx"))
+    p.add_argument(
+        "--format", default="tf_saved_model", choices=("tf_saved_model", "onnx")
+    )
     p.set_defaults(func=_cmd_export)
 
 
@@ -218,7 +225,7 @@ def _load_tune_config(spec):
 
     if spec is None:
         return {"hypermodel": {}}
-    module_spec = importlib.util.spec_from_file_location("keras_video_tune_recipe", spec)
+    module_spec = importlib.util.spec_from_file_location("kv_tune_recipe", spec)
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
     return module.tune_config()

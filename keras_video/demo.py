@@ -25,9 +25,8 @@ import argparse
 import os
 import time
 
-import numpy as np
-
 import keras
+import numpy as np
 
 from keras_video.training.flops import count_flops
 from keras_video.training.schedules import WarmupCosineDecay
@@ -86,18 +85,20 @@ def _zoo(name, **overrides):
 
 
 # (label, what the notes call it, builder, needs optical flow)
+_SLOW_FUSION = _zoo("slow_fusion", time_kernels=(4, 2, 2), time_strides=(2, 1, 1))
+_SLOWFAST = _zoo("slowfast", base_filters=8, tau=4, alpha=4)
 MODELS = [
     ("single-frame", "2D CNN per frame, scores averaged", _zoo("single_frame"), False),
-    ("late fusion", "2D CNN per frame, features concatenated + MLP", _zoo("late_fusion"), False),
+    ("late fusion", "per-frame 2D CNN, concatenated", _zoo("late_fusion"), False),
     ("early fusion", "frames stacked on channels, 2D CNN", _zoo("early_fusion"), False),
-    ("slow fusion / 3D CNN", "3D convs, time pooled gradually", _zoo("slow_fusion", time_kernels=(4, 2, 2), time_strides=(2, 1, 1)), False),
+    ("slow fusion / 3D CNN", "3D convs, time pooled gradually", _SLOW_FUSION, False),
     ("C3D-small", "VGG-style 3x3x3 convs", _zoo("c3d"), False),
     ("CNN+RNN", "2D CNN features -> LSTM", _zoo("cnn_rnn"), False),
     ("recurrent CNN", "ConvGRU layers", _zoo("recurrent_cnn"), False),
     ("two-stream", "RGB CNN + stacked optical flow CNN", _zoo("two_stream"), True),
     ("I3D-small", "2D CNN inflated to 3D", _i3d_small, False),
-    ("SlowFast-small", "slow + fast pathways, lateral links", _zoo("slowfast", base_filters=8, tau=4, alpha=4), False),
-]  # fmt: skip
+    ("SlowFast-small", "slow + fast pathways, lateral links", _SLOWFAST, False),
+]
 
 
 # --------------------------------------------------------------------- the data
@@ -122,13 +123,14 @@ def load_arrays(directory, seed, validation_split=0.25):
     from keras_video.data import video_dataset_from_directory
 
     train_ds, val_ds = video_dataset_from_directory(
-        directory, clip_length=CLIP_LENGTH, frame_step=FRAME_STEP, image_size=IMAGE_SIZE,
-        batch_size=64, seed=seed, validation_split=validation_split,
+        directory, clip_length=CLIP_LENGTH, frame_step=FRAME_STEP,
+        image_size=IMAGE_SIZE, batch_size=64, seed=seed,
+        validation_split=validation_split,
         subset="both", class_names=list(CLASSES), verbose=False,
     )  # fmt: skip
 
     def arrays(ds):
-        xs, ys = zip(*[(x.numpy(), y.numpy()) for x, y in ds])
+        xs, ys = zip(*[(x.numpy(), y.numpy()) for x, y in ds], strict=True)
         return np.concatenate(xs), np.concatenate(ys)
 
     return (*arrays(train_ds), *arrays(val_ds))
@@ -210,7 +212,10 @@ def train_one(builder, inputs, y_train, val_inputs, y_val, epochs, batch_size, s
 
 
 def format_table(rows, chance):
-    header = f"{'model':<22} {'val acc':>8} {'params':>9} {'MFLOPs/clip':>12} {'train clips/s':>14}"
+    header = (
+        f"{'model':<22} {'val acc':>8} {'params':>9} {'MFLOPs/clip':>12} "
+        f"{'train clips/s':>14}"
+    )
     lines = [header, "-" * len(header)]
     for r in rows:
         lines.append(
@@ -235,7 +240,7 @@ def save_chart(rows, chance, path):
         ("MFLOPs per clip (log)", [r["mflops"] for r in rows], True),
         ("training clips/s (CPU)", [r["clips_per_s"] for r in rows], False),
     ]
-    for ax, (title, values, log) in zip(axes, panels):
+    for ax, (title, values, log) in zip(axes, panels, strict=True):
         ax.barh(y, values, color="#4c72b0")
         ax.set_title(title)
         if log:
@@ -304,7 +309,14 @@ def run(output="demo_out", quick=False, seed=0, models=None, verbose=True,
         inputs = [x_train, flow_train] if needs_flow else [x_train]
         val_inputs = [x_val, flow_val] if needs_flow else [x_val]
         result = train_one(
-            builder, inputs, y_train, val_inputs, y_val, epochs, batch_size, seed,
+            builder,
+            inputs,
+            y_train,
+            val_inputs,
+            y_val,
+            epochs,
+            batch_size,
+            seed,
             jit_compile=False,
         )
         rows.append({"model": label, "description": description, **result})

@@ -47,9 +47,11 @@ def test_train_applies_flags_and_overrides(trained, capsys):
 def test_evaluate_output(trained, capsys):
     _, data, run = trained
     capsys.readouterr()
-    cli.main(["evaluate", str(run / "model.keras"), "--data", str(data), "--num-clips", "2"])
+    cli.main(
+        ["evaluate", str(run / "model.keras"), "--data", str(data), "--num-clips", "2"]
+    )
     out = capsys.readouterr().out
-    result = json.loads(out[out.index("{"):])
+    result = json.loads(out[out.index("{") :])
     assert result["num_videos"] == 9 and result["num_clips"] == 2
     assert 0 <= result["top1"] <= result["top5"] == 1.0
 

@@ -18,9 +18,8 @@ forward pass of one clip, so layers inside custom layers and `TimeDistributed`
 supported (counted as ordinary convolutions over their output).
 """
 
-import numpy as np
-
 import keras
+import numpy as np
 
 
 def _own_kernels(layer):
@@ -83,9 +82,13 @@ def count_flops(model, input_shape=None):
             out_shape = _first_shape(outputs)
             if isinstance(layer, keras.layers.RNN):
                 steps = _first_shape(args[0] if args else kwargs["sequences"])[1]
-                per_step = out_shape[2:-1] if layer.return_sequences else out_shape[1:-1]
+                per_step = (
+                    out_shape[2:-1] if layer.return_sequences else out_shape[1:-1]
+                )
                 cells = getattr(layer.cell, "cells", [layer.cell])
-                size = sum(int(np.prod(w.shape)) for c in cells for w in _own_kernels(c))
+                size = sum(
+                    int(np.prod(w.shape)) for c in cells for w in _own_kernels(c)
+                )
                 total[0] += 2 * size * steps * int(np.prod(per_step, dtype=np.int64))
             else:
                 positions = int(np.prod(out_shape[:-1], dtype=np.int64))

@@ -94,7 +94,9 @@ def select_precision(devices=None):
 def resolve_precision(precision="auto", devices=None):
     """`precision` as a policy name: `"auto"` is `select_precision(devices)`."""
     if precision not in POLICIES:
-        raise ValueError(f"`precision` must be one of {POLICIES}. Received: {precision!r}")
+        raise ValueError(
+            f"`precision` must be one of {POLICIES}. Received: {precision!r}"
+        )
     return select_precision(devices) if precision == "auto" else precision
 
 

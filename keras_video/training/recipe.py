@@ -159,7 +159,10 @@ def load_recipe(spec):
         return Recipe.load_json(spec)
     path = spec if os.path.isfile(spec) else None
     if path is None:
-        for root in ("recipes", os.path.join(os.path.dirname(__file__), "..", "..", "recipes")):
+        for root in (
+            "recipes",
+            os.path.join(os.path.dirname(__file__), "..", "..", "recipes"),
+        ):
             if not os.path.isdir(root):
                 continue
             for folder, _, names in sorted(os.walk(root)):

@@ -28,9 +28,8 @@ import json
 import math
 import os
 
-import numpy as np
-
 import keras
+import numpy as np
 
 from keras_video.training import precision as precision_lib
 from keras_video.training.recipe import Recipe
@@ -261,7 +260,9 @@ class ReseedRandomLayers(keras.callbacks.Callback):
                     [(self.seed * 1_000_003 + epoch * 7_919 + index) % 2**31, 0]
                 )
                 generator.state.assign(
-                    keras.ops.cast(state, keras.backend.standardize_dtype(generator.state.dtype))
+                    keras.ops.cast(
+                        state, keras.backend.standardize_dtype(generator.state.dtype)
+                    )
                 )
                 index += 1
 
@@ -273,7 +274,9 @@ def make_callbacks(run_dir, tensorboard=True, seed=0):
     callbacks = [
         ReseedRandomLayers(seed),
         keras.callbacks.BackupAndRestore(os.path.join(run_dir, "backup")),
-        keras.callbacks.ModelCheckpoint(os.path.join(run_dir, "checkpoints", "last.keras")),
+        keras.callbacks.ModelCheckpoint(
+            os.path.join(run_dir, "checkpoints", "last.keras")
+        ),
         keras.callbacks.ModelCheckpoint(
             os.path.join(run_dir, "checkpoints", "best.keras"),
             monitor="val_accuracy",
@@ -284,7 +287,9 @@ def make_callbacks(run_dir, tensorboard=True, seed=0):
     ]
     if tensorboard and _has_tensorboard():
         callbacks.append(
-            keras.callbacks.TensorBoard(os.path.join(run_dir, "logs"), write_graph=False)
+            keras.callbacks.TensorBoard(
+                os.path.join(run_dir, "logs"), write_graph=False
+            )
         )
     return callbacks
 
@@ -362,7 +367,8 @@ def train(
 
     Returns:
         dict: `history` (per-epoch metrics), `eval` (video-level results or
-        `None`), `model_path`, `policy`, `class_names`.
+        `None`), `model_path`, `policy`, `class_names`, `model`, `replicas`
+        (devices trained on).
     """
     if not isinstance(recipe, Recipe):
         raise TypeError(f"`recipe` must be a Recipe. Received: {recipe!r}")
@@ -391,7 +397,9 @@ def train(
                 json.dump(class_names, f)
             model = build_model(recipe, len(class_names))
             compile_model(model, recipe, steps_per_epoch, policy)
-            all_callbacks = make_callbacks(run_dir, tensorboard, recipe.seed) + list(callbacks or [])
+            all_callbacks = make_callbacks(run_dir, tensorboard, recipe.seed) + list(
+                callbacks or []
+            )
             # One pass over the files per epoch, all from one iterator: pass `e`
             # is the `e`-th iteration of `train_ds`, whose shuffle and clip seeds
             # advance each time it is iterated. On resume, iterate it once per
@@ -423,4 +431,5 @@ def train(
         "policy": policy,
         "class_names": class_names,
         "model": model,
+        "replicas": replicas,
     }

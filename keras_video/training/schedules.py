@@ -11,9 +11,9 @@ class WarmupCosineDecay(keras.optimizers.schedules.LearningRateSchedule):
     """Linear warmup, then cosine decay.
 
     ```
-    step < warmup_steps:  lr = warmup_start + (learning_rate - warmup_start) * step / warmup_steps
-    afterwards:           lr = final + (learning_rate - final) * (1 + cos(pi * p)) / 2,
-                          p = min(1, (step - warmup_steps) / (decay_steps - warmup_steps))
+    step < warmup:  lr = start + (learning_rate - start) * step / warmup
+    afterwards:     lr = final + (learning_rate - final) * (1 + cos(pi * p)) / 2,
+                    p = min(1, (step - warmup) / (decay_steps - warmup))
     ```
 
     Args:

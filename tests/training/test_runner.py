@@ -16,7 +16,9 @@ CLASSES = ("left", "right", "up", "down")
 @pytest.fixture(scope="module")
 def motion_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("motion")
-    write_motion_dataset(root, 3, seed=0, image_size=(16, 16), num_frames=4, classes=CLASSES)
+    write_motion_dataset(
+        root, 3, seed=0, image_size=(16, 16), num_frames=4, classes=CLASSES
+    )
     return str(root)
 
 
@@ -65,9 +67,16 @@ def test_train_end_to_end_writes_the_run(motion_dir, tmp_path):
     out = train(tiny_recipe(epochs=1), motion_dir, str(run), verbose=0)
     assert out["policy"] == "float32"
     assert out["class_names"] == sorted(CLASSES)
-    assert set(out["history"]) >= {"loss", "accuracy", "top5", "val_loss", "val_accuracy"}
-    for name in ("recipe.json", "class_names.json", "model.keras", "eval.json",
-                 "history.csv", "checkpoints/last.keras", "checkpoints/best.keras"):  # fmt: skip
+    assert set(out["history"]) >= {
+        "loss",
+        "accuracy",
+        "top5",
+        "val_loss",
+        "val_accuracy",
+    }
+    names = ["recipe.json", "class_names.json", "model.keras", "eval.json"]
+    names += ["history.csv", "checkpoints/last.keras", "checkpoints/best.keras"]
+    for name in names:
         assert (run / name).exists(), name
     if importlib.util.find_spec("tensorboard"):
         assert (run / "logs").is_dir()
@@ -90,11 +99,13 @@ def test_resume_after_a_kill_gives_the_same_weights(motion_dir, tmp_path):
               callbacks=[Interrupt(epoch=1, batch=2)])  # fmt: skip
     with open(os.path.join(run, "backup", "training_metadata.json")) as f:
         assert json.load(f)["epoch"] == 1
-    resumed = train(recipe, motion_dir, run, verbose=0, evaluate=False, tensorboard=False)
+    resumed = train(
+        recipe, motion_dir, run, verbose=0, evaluate=False, tensorboard=False
+    )
     assert len(resumed["history"]["loss"]) == 2  # epochs 1 and 2 only
     a, b = _weights(straight["model"]), _weights(resumed["model"])
     assert len(a) == len(b)
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         np.testing.assert_array_equal(x, y)
     np.testing.assert_allclose(
         resumed["history"]["loss"][-1], straight["history"]["loss"][-1], rtol=1e-6

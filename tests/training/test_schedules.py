@@ -33,7 +33,9 @@ def test_no_warmup_and_final_rate():
 
 def test_serializable_and_drives_an_optimizer(tmp_path):
     s = WarmupCosineDecay(1e-3, decay_steps=100, warmup_steps=10)
-    again = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(s))
+    again = keras.saving.deserialize_keras_object(
+        keras.saving.serialize_keras_object(s)
+    )
     assert isinstance(again, WarmupCosineDecay)
     assert again.get_config() == s.get_config()
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
