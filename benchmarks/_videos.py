@@ -22,8 +22,10 @@ def scene_frame(i, height, width, rng_texture):
     ):
         cx = int((width / 2 + speed * i * 1.7 + 70 * k) % width)
         cy = int(height / 2 + (height / 3) * np.sin(i / 25.0 + k))
-        image[max(cy - size // 2, 0) : cy + size // 2,
-              max(cx - size // 2, 0) : cx + size // 2] = colour
+        image[
+            max(cy - size // 2, 0) : cy + size // 2,
+            max(cx - size // 2, 0) : cx + size // 2,
+        ] = colour
     image += rng_texture
     return np.clip(image, 0, 255).astype(np.uint8)
 
@@ -37,8 +39,12 @@ def write_scene_video(path, num_frames, gop, bframes, height=240, width=320, fps
         stream = container.add_stream(
             "libx264",
             rate=fps,
-            options={"preset": "veryfast", "crf": "23", "threads": "2",
-                     "sc_threshold": "0"},
+            options={
+                "preset": "veryfast",
+                "crf": "23",
+                "threads": "2",
+                "sc_threshold": "0",
+            },
         )
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.codec_context.gop_size = gop

@@ -9,7 +9,8 @@ that decodes every one of those frames at full speed would reach.
 
 Run (pin to one core):
 
-    taskset -c 0 python benchmarks/decode_clips.py --clips 40
+    taskset -c 0 python benchmarks/decode_clips.py --clips 32
+    taskset -c 0 python benchmarks/decode_clips.py --clips 16 --open-per-call
 
 Files: 320x240 h264 written here (10 s, 30 fps; keyframe every 30 or 250 frames,
 with and without B-frames) and `../shared/data/videos/mmaction2_test.mp4`.
@@ -36,8 +37,13 @@ from _videos import write_scene_video  # noqa: E402
 from keras_video.data.video_reader import VideoReader  # noqa: E402
 
 CLIP_LENGTH, FRAME_STEP = 16, 2
-SHARED_VIDEO = (pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
-                / "videos" / "mmaction2_test.mp4")
+SHARED_VIDEO = (
+    pathlib.Path(__file__).resolve().parents[2]
+    / "shared"
+    / "data"
+    / "videos"
+    / "mmaction2_test.mp4"
+)
 
 
 def clip_indices(num_frames, num_clips, seed):
@@ -50,7 +56,7 @@ def clip_indices(num_frames, num_clips, seed):
 # Each opener takes a path and returns (decode(clips) -> last clip, close()).
 
 
-def open_keras_video(backend, clips_per_pass=1):
+def open_keras_video(backend):
     def opener(path):
         reader = VideoReader(path, backend=backend, num_threads=1)
 
@@ -86,8 +92,9 @@ def open_pyav_seek(path):
 
     def decode_one(clip):
         wanted = set(clip)
-        container.seek(start + int(round(clip[0] / fps / time_base)), stream=stream,
-                       backward=True)
+        container.seek(
+            start + int(round(clip[0] / fps / time_base)), stream=stream, backward=True
+        )
         out = []
         for frame in container.decode(stream):
             i = int(round((frame.pts - start) * time_base * fps))
@@ -131,9 +138,10 @@ DECODERS = {
 
 
 def decode_bound(path, clips):
-    """Sequential frames per CPU-second (PyAV, 1 thread, best of 3) and the clips/s it allows
-    when every frame is decoded from the keyframe at or before each clip (or from
-    the previous clip's end, when no keyframe lies in between) to the clip's end."""
+    """Sequential frames per CPU-second (PyAV, 1 thread, best of 3) and the clips
+    per CPU-second that allows when every frame is decoded from the keyframe at or
+    before each clip (or from the previous clip's end, when no keyframe lies in
+    between) to the clip's end."""
     fps = 0.0
     for _ in range(3):
         with av.open(str(path)) as container:
@@ -155,9 +163,26 @@ def decode_bound(path, clips):
     return fps, fps * len(clips) / frames, len(keyframes)
 
 
+def _reopening(opener, path):
+    def decode(clips):
+        decode_once, close = opener(path)
+        try:
+            return decode_once(clips)
+        finally:
+            close()
+
+    return decode
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=int, default=40, help="clips per file")
+    parser.add_argument(
+        "--open-per-call",
+        action="store_true",
+        help="open the file for every call, as a tf.data map over paths does "
+        "(keras-video then pays its index scan every time)",
+    )
     args = parser.parse_args()
     cv2.setNumThreads(1)
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="kv_bench_"))
@@ -165,31 +190,43 @@ def main():
         "gop30": write_scene_video(workdir / "gop30.mp4", 300, gop=30, bframes=0),
         "gop30 +B": write_scene_video(workdir / "gop30_b.mp4", 300, gop=30, bframes=3),
         "gop250": write_scene_video(workdir / "gop250.mp4", 300, gop=250, bframes=0),
-        "gop250 +B": write_scene_video(workdir / "gop250_b.mp4", 300, gop=250,
-                                       bframes=3),
+        "gop250 +B": write_scene_video(
+            workdir / "gop250_b.mp4", 300, gop=250, bframes=3
+        ),
     }
     if SHARED_VIDEO.is_file():
         files["mmaction2_test.mp4"] = SHARED_VIDEO
-    print(f"clips of {CLIP_LENGTH} frames, step {FRAME_STEP}; {args.clips} random "
-          f"clips per file; 1 decoder thread; cv2 {cv2.__version__}, "
-          f"PyAV {av.__version__}")
+    print(
+        f"clips of {CLIP_LENGTH} frames, step {FRAME_STEP}; {args.clips} random "
+        f"clips per file; 1 decoder thread; cv2 {cv2.__version__}, "
+        f"PyAV {av.__version__}"
+        + ("; file opened for every call" if args.open_per_call else "")
+    )
     for name, path in files.items():
         with VideoReader(path) as reader:
             num_frames = reader.num_frames
             size = f"{reader.width}x{reader.height}"
         clips = clip_indices(num_frames, args.clips, seed=0)
         seq_fps, bound, num_keyframes = decode_bound(path, clips)
-        print(f"\n{name}: {size}, {num_frames} frames, {num_keyframes} keyframes; "
-              f"sequential decode {seq_fps:.0f} frames/CPU-s -> decode-bound "
-              f"{bound:.1f} clips/CPU-s")
+        print(
+            f"\n{name}: {size}, {num_frames} frames, {num_keyframes} keyframes; "
+            f"sequential decode {seq_fps:.0f} frames/CPU-s -> decode-bound "
+            f"{bound:.1f} clips/CPU-s"
+        )
         # Round robin over decoders, 4 clips at a time, so that the load of a
         # shared machine falls on all of them alike. CPU time of this process is
         # the measure (decoders run single-threaded): clips per CPU-second.
-        opened = {name: opener(path) for name, (opener, _) in DECODERS.items()}
+        if args.open_per_call:
+            opened = {
+                name: (_reopening(opener, path), lambda: None)
+                for name, (opener, _) in DECODERS.items()
+            }
+        else:
+            opened = {name: opener(path) for name, (opener, _) in DECODERS.items()}
         cpu = dict.fromkeys(DECODERS, 0.0)
         wall = dict.fromkeys(DECODERS, 0.0)
         last = {}
-        for name, (decode, _) in opened.items():
+        for decode, _ in opened.values():
             decode(clips[:1])  # warm up (imports, file cache, index scan)
         for group in range(0, len(clips), 4):
             batch = clips[group : group + 4]
@@ -208,9 +245,11 @@ def main():
             diff = float(np.abs(last[name].astype(np.float32) - reference).mean())
             rate, rate_wall = len(clips) / cpu[name], len(clips) / wall[name]
             ratio = rate / (len(clips) / cpu["decord"])
-            print(f"  {name:32s} {rate:7.1f} clips/CPU-s  x{ratio:.2f} decord  "
-                  f"({rate_wall:6.1f} clips/s wall; last clip vs decord: "
-                  f"mean abs diff {diff:.2f})")
+            print(
+                f"  {name:32s} {rate:7.1f} clips/CPU-s  x{ratio:.2f} decord  "
+                f"({rate_wall:6.1f} clips/s wall; last clip vs decord: "
+                f"mean abs diff {diff:.2f})"
+            )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Peak memory of `VideoReader` for the same clips from a 10-second and a 10-minute video.
+"""Peak memory of `VideoReader`: the same clips from a 10-second and a 10-minute video.
 
 Each measurement runs in a fresh Python process: import the reader module (not the
 package, which imports TensorFlow), open a reader, decode
@@ -28,11 +28,11 @@ def child(path, backend, num_clips):
     """Runs in the fresh process; prints `baseline_kb peak_kb num_frames`."""
     import resource
 
-    import numpy as np
-
     # Import the reader module without the package __init__ files (they import
     # Keras and TensorFlow, ~600 MiB that have nothing to do with decoding).
     import types
+
+    import numpy as np
 
     for name, folder in (("keras_video", ""), ("keras_video.data", "data")):
         package = types.ModuleType(name)
@@ -69,13 +69,21 @@ def write_long_video(path, seconds, height=120, width=160, fps=30):
     from _videos import scene_frame
 
     texture = np.random.default_rng(0).normal(0, 6, (height, width, 3))
-    frames = [scene_frame(i, height, width, texture.astype(np.float32))
-              for i in range(min(300, seconds * fps))]
+    frames = [
+        scene_frame(i, height, width, texture.astype(np.float32))
+        for i in range(min(300, seconds * fps))
+    ]
     with av.open(str(path), mode="w") as container:
         stream = container.add_stream(
-            "libx264", rate=fps,
-            options={"preset": "ultrafast", "crf": "23", "threads": "2",
-                     "sc_threshold": "0", "bframes": "3"},
+            "libx264",
+            rate=fps,
+            options={
+                "preset": "ultrafast",
+                "crf": "23",
+                "threads": "2",
+                "sc_threshold": "0",
+                "bframes": "3",
+            },
         )
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.codec_context.gop_size = 250
@@ -106,17 +114,28 @@ def main():
         peaks = {}
         for name, path in videos.items():
             out = subprocess.run(
-                [sys.executable, __file__, "--child", str(path), backend,
-                 "--clips", str(args.clips)],
-                check=True, capture_output=True, text=True,
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    str(path),
+                    backend,
+                    "--clips",
+                    str(args.clips),
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
             ).stdout.split()
             baseline, peak, frames = (int(v) for v in out[-3:])
             peaks[name] = peak
             size = path.stat().st_size / 2**20
-            print(f"  {backend:6s} {name:6s} ({frames:5d} frames, {size:5.1f} MiB): "
-                  f"peak RSS {peak / 1024:6.1f} MiB (after imports "
-                  f"{baseline / 1024:6.1f} MiB, reader +{(peak - baseline) / 1024:5.1f}"
-                  " MiB)")
+            print(
+                f"  {backend:6s} {name:6s} ({frames:5d} frames, {size:5.1f} MiB): "
+                f"peak RSS {peak / 1024:6.1f} MiB (after imports "
+                f"{baseline / 1024:6.1f} MiB, reader +{(peak - baseline) / 1024:5.1f}"
+                " MiB)"
+            )
         ratio = peaks["10 min"] / peaks["10 s"]
         print(f"  {backend:6s} peak 10 min / 10 s: {ratio:.3f}")
 

@@ -238,8 +238,9 @@ class _ClipSpec:
         self.backend = backend
         self.on_error = on_error
         self.skipped = SkippedFiles()
-        # Frames with a shorter side above this are shrunk with OpenCV right
-        # after decoding (INTER_AREA), so the TF transforms touch fewer pixels.
+        # Frames with a shorter side over twice this are shrunk with OpenCV
+        # (INTER_AREA, which averages: no aliasing) right after decoding; the
+        # TF crop-and-resize then samples a window at most 2x its output.
         self.max_short_side = None
 
     def indices(self, num_frames, fps, seed, path):
@@ -263,15 +264,19 @@ class _ClipSpec:
             ]
         return np.stack([c.frame_indices for c in clips])
 
-    def decode(self, path, seed):
-        """`(num_clips, clip_length, h, w, 3)` uint8 and an ok flag."""
+    def decode(self, path, seed, segment=None):
+        """`(num_clips, clip_length, h, w, 3)` uint8 and an ok flag.
+
+        `segment`: `(start, end)` seconds (NaN: open end) to sample within.
+        """
         from keras_video.data.errors import VideoDecodeError
         from keras_video.data.video_reader import VideoReader
 
         path = path.decode() if isinstance(path, bytes) else str(path)
         try:
             with VideoReader(path, backend=self.backend) as reader:
-                idx = self.indices(reader.num_frames, reader.fps, seed, path)
+                first, last = self._frame_range(reader, segment, path)
+                idx = first + self.indices(last - first, reader.fps, seed, path)
                 frames = reader.get_frames(idx.ravel())
             if frames.shape[0] != idx.size or frames.shape[1] < 1:
                 raise VideoDecodeError(
@@ -294,9 +299,24 @@ class _ClipSpec:
                 (self.num_clips, self.clip_length, 1, 1, 3), np.uint8
             ), False
 
+    @staticmethod
+    def _frame_range(reader, segment, path):
+        n = reader.num_frames
+        if segment is None or np.all(np.isnan(segment)):
+            return 0, n
+        start, end = (float(v) for v in segment)
+        first = 0 if np.isnan(start) else int(np.floor(start * reader.fps + 1e-6))
+        last = n if np.isnan(end) else min(n, int(np.ceil(end * reader.fps - 1e-6)))
+        if first >= last:
+            raise ValueError(
+                f"Segment start={start}, end={end} s is outside {path} "
+                f"({n} frames at {reader.fps:g} fps)."
+            )
+        return first, last
+
     def _shrink(self, frames):
         h, w = frames.shape[1:3]
-        if self.max_short_side is None or min(h, w) <= self.max_short_side:
+        if self.max_short_side is None or min(h, w) <= 2 * self.max_short_side:
             return frames
         import cv2
 
@@ -317,19 +337,22 @@ def _element_seeds(seed):
 def _spatial(clips, seed, image_size, short_side, augment, interpolation):
     """Resize short side, crop to `image_size`, maybe flip; float32 in [0, 255].
 
-    The resize and crop are fused (`transforms.short_side_crop`): only the
-    window is resized.
+    Resize, crop and flip are one `transforms.short_side_crop`: only the window
+    that becomes the crop is resized.
     """
+    squeeze = clips.shape[0] == 1  # one clip per video: skip the per-clip map_fn
+    if squeeze:
+        clips = clips[0]
     if augment:
-        seeds = tf.random.experimental.stateless_split(seed, 2)
         side_range = (short_side, int(round(short_side * 1.25)))
-        clips = transforms.short_side_crop(
-            clips, image_size, side_range, seeds[0], interpolation
+        out = transforms.short_side_crop(
+            clips, image_size, side_range, seed, 0.5, interpolation
         )
-        return transforms.random_flip_left_right(clips, seeds[1])
-    return transforms.short_side_crop(
-        clips, image_size, short_side, None, interpolation
-    )
+    else:
+        out = transforms.short_side_crop(
+            clips, image_size, short_side, None, 0.0, interpolation
+        )
+    return out[None] if squeeze else out
 
 
 def _encode_labels(labels, label_mode, num_classes):
@@ -343,9 +366,9 @@ def _encode_labels(labels, label_mode, num_classes):
 def _build(
     paths, labels, *, spec, image_size, short_side, augment, interpolation,
     label_mode, num_classes, batch_size, shuffle, seed, shard, with_video_id=False,
-    num_crops=1,
+    num_crops=1, segments=None,
 ):  # fmt: skip
-    """paths + labels -> the batched dataset of clips."""
+    """paths + labels (+ segments, `(n, 2)` seconds, NaN: open) -> the dataset."""
     spec.max_short_side = int(round(short_side * 1.25)) if augment else short_side
     video_ids = np.arange(len(paths), dtype=np.int32)
     if shard is not None:
@@ -353,11 +376,19 @@ def _build(
         paths = paths[index::num_shards]
         labels = None if labels is None else labels[index::num_shards]
         video_ids = video_ids[index::num_shards]
+        segments = None if segments is None else segments[index::num_shards]
     if not paths:
         raise ValueError("No video files to read (after splitting and sharding).")
     label_array = np.zeros(len(paths), np.int32) if labels is None else labels
+    if segments is None:
+        segments = np.full((len(paths), 2), np.nan, np.float32)
     ds = tf.data.Dataset.from_tensor_slices(
-        (tf.constant(paths), tf.constant(label_array), tf.constant(video_ids))
+        (
+            tf.constant(paths),
+            tf.constant(label_array),
+            tf.constant(video_ids),
+            tf.constant(np.asarray(segments, np.float32)),
+        )
     )
     if shuffle:
         ds = ds.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
@@ -367,9 +398,9 @@ def _build(
     num_clips = spec.num_clips
 
     def decode(element, elem_seed):
-        path, label, vid = element
+        path, label, vid, segment = element
         clips, ok = tf.numpy_function(
-            spec.decode, [path, elem_seed], [tf.uint8, tf.bool]
+            spec.decode, [path, elem_seed, segment], [tf.uint8, tf.bool]
         )
         clips.set_shape((num_clips, clip_length, None, None, 3))
         ok.set_shape(())
@@ -411,14 +442,19 @@ def _finish(
             clips = _spatial(
                 clips, elem_seed, image_size, short_side, augment, interpolation
             )
+        if one_clip:  # one clip per element: no unbatch (it copies the clip)
+            clips = tf.reshape(clips, (clip_length, *image_size, 3))
+            return clips, label, vid
         clips.set_shape((None, clip_length, *image_size, 3))
         n = tf.shape(clips)[0]
         return clips, tf.fill([n], label), tf.fill([n], vid)
 
+    one_clip = num_clips == 1 and num_crops == 1
     ds = ds.map(
         spatial, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic
     )
-    ds = ds.unbatch()
+    if not one_clip:
+        ds = ds.unbatch()
 
     if spec.on_error == "skip":
         # Runs once the epoch's elements are exhausted: the per-epoch log line.
@@ -471,12 +507,17 @@ def _make_datasets(
     paths, labels, class_names, *, label_mode, batch_size, clip_length, frame_step,
     target_fps, image_size, short_side, augment, interpolation, shuffle, seed,
     validation_split, subset, num_clips, clip_sampling, short_video, on_error,
-    shard, backend, source,
+    shard, backend, source, segments=None,
 ):  # fmt: skip
     if label_mode == "binary" and len(class_names) != 2:
         raise ValueError(
             'When passing `label_mode="binary"`, there must be exactly 2 '
             f"class_names. Received: class_names={class_names}"
+        )
+    if interpolation not in transforms.INTERPOLATIONS:
+        raise ValueError(
+            f"`interpolation` must be one of {transforms.INTERPOLATIONS}. "
+            f"Received: interpolation={interpolation!r}"
         )
     if clip_sampling is not None and clip_sampling not in CLIP_SAMPLING:
         raise ValueError(
@@ -496,7 +537,11 @@ def _make_datasets(
     num_classes = len(class_names) if class_names else 0
 
     def one(subset_name, shuffle_this):
-        sub_paths, sub_labels = _split(paths, labels, validation_split, subset_name)
+        sub_paths, rows = _split(
+            paths, np.arange(len(paths)), validation_split, subset_name
+        )
+        sub_labels = None if labels is None else labels[rows]
+        sub_segments = None if segments is None else segments[rows]
         if not sub_paths:
             raise ValueError(
                 f"No {subset_name or ''} video files found in {source}. "
@@ -511,7 +556,7 @@ def _make_datasets(
             sub_paths, sub_labels, spec=spec, image_size=image_size,
             short_side=short_side, augment=augment, interpolation=interpolation,
             label_mode=label_mode, num_classes=num_classes, batch_size=batch_size,
-            shuffle=shuffle_this, seed=seed, shard=shard,
+            shuffle=shuffle_this, seed=seed, shard=shard, segments=sub_segments,
         )  # fmt: skip
         ds.class_names = class_names
         return ds
@@ -761,8 +806,9 @@ def video_dataset_from_csv(
     """A clip dataset from a Kinetics-style CSV list (`path,label[,start,end]`).
 
     Arguments as in `video_dataset_from_directory`; the list replaces the folder
-    walk (see `read_video_csv` for the format). `start,end` are parsed and
-    validated, but clips are currently sampled from the whole video.
+    walk (see `read_video_csv` for the format). With `start,end` (seconds), clips
+    are sampled from that segment only (frames `floor(start * fps)` to
+    `ceil(end * fps) - 1`); without them, from the whole video.
 
     Returns:
         as `video_dataset_from_directory`.
@@ -774,7 +820,10 @@ def video_dataset_from_csv(
         label_mode, image_size, batch_size, clip_length, num_clips, on_error,
         validation_split, subset, shuffle, seed, shard,
     )  # fmt: skip
-    paths, labels, class_names, _ = read_video_csv(csv_path, class_names)
+    paths, labels, class_names, segments = read_video_csv(csv_path, class_names)
+    segments = np.asarray(
+        [[np.nan if v is None else v for v in seg] for seg in segments], np.float32
+    )
     if verbose:
         print(f"Found {len(paths)} files belonging to {len(class_names)} classes.")
     if label_mode is None:
@@ -782,9 +831,12 @@ def video_dataset_from_csv(
     if seed is None:
         seed = np.random.randint(1e6) if shuffle else 0
     if shuffle:
-        paths, labels = _global_shuffle(paths, labels, seed)
+        order = np.random.RandomState(seed).permutation(len(paths))
+        paths = [paths[i] for i in order]
+        labels = None if labels is None else labels[order]
+        segments = segments[order]
     return _make_datasets(
-        paths, labels, class_names, label_mode=label_mode,
+        paths, labels, class_names, label_mode=label_mode, segments=segments,
         batch_size=batch_size, clip_length=clip_length, frame_step=frame_step,
         target_fps=target_fps, image_size=image_size, short_side=short_side,
         augment=augment, interpolation=interpolation, shuffle=shuffle, seed=seed,

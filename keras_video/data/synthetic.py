@@ -62,29 +62,35 @@ def _shape_vertices(shape, rng):
     return np.asarray(pts, dtype=np.float64)
 
 
-def _background(kind, h, w, rng):
+def _background(kind, h, w, rng, contrast):
+    """A static background: a colour, plus smooth noise or stripes around it.
+
+    Textures span `contrast * 255` around the base colour, so a moving shape
+    (whose colour is kept away from the base) stands out from them.
+    """
+    base = rng.integers(0, 256, 3).astype(np.float32)
     if kind == "solid":
-        colour = rng.integers(0, 256, 3)
-        return np.broadcast_to(colour, (h, w, 3)).astype(np.uint8)
+        return np.broadcast_to(base, (h, w, 3)).astype(np.uint8)
     import cv2
 
+    amplitude = 255.0 * contrast
     if kind == "noise":
         cells = int(rng.integers(3, 9))
-        small = rng.uniform(0, 255, (cells, cells, 3)).astype(np.float32)
+        small = rng.uniform(-0.5, 0.5, (cells, cells, 3)).astype(np.float32)
         big = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
-        big += rng.normal(0, 8, (h, w, 3)).astype(np.float32)
-        return np.clip(big, 0, 255).astype(np.uint8)
-    # stripes: a sinusoidal grating between two colours
+        img = base + amplitude * big + rng.normal(0, 4, (h, w, 3))
+        return np.clip(img, 0, 255).astype(np.uint8)
+    # stripes: a sinusoidal grating along a random colour direction
     theta = rng.uniform(0, math.pi)
     period = rng.uniform(6, 20) * max(h, w) / 64
     yy, xx = np.mgrid[0:h, 0:w]
     phase = rng.uniform(0, 2 * math.pi)
-    s = 0.5 + 0.5 * np.sin(
+    wave = 0.5 * np.sin(
         2 * math.pi * (xx * math.cos(theta) + yy * math.sin(theta)) / period + phase
     )
-    c1, c2 = rng.integers(0, 256, 3), rng.integers(0, 256, 3)
-    img = c1 * s[..., None] + c2 * (1 - s[..., None])
-    return img.astype(np.uint8)
+    direction = rng.uniform(-1, 1, 3)
+    img = base + amplitude * wave[..., None] * direction
+    return np.clip(img, 0, 255).astype(np.uint8)
 
 
 def motion_trajectory(motion, rng, image_size=(64, 64), num_frames=16):
@@ -129,7 +135,9 @@ def motion_trajectory(motion, rng, image_size=(64, 64), num_frames=16):
     return centers, angles, radii
 
 
-def render_motion_clip(motion, rng, image_size=(64, 64), num_frames=16):
+def render_motion_clip(
+    motion, rng, image_size=(64, 64), num_frames=16, background_contrast=0.3
+):
     """Renders one clip of the motion data set in memory.
 
     Args:
@@ -137,6 +145,8 @@ def render_motion_clip(motion, rng, image_size=(64, 64), num_frames=16):
         rng: a `numpy.random.Generator`.
         image_size: `(height, width)`.
         num_frames: frames in the clip.
+        background_contrast: texture amplitude of the background, as a fraction
+            of the 0-255 range (0: plain colours).
 
     Returns:
         `(frames, info)`: uint8 `(num_frames, height, width, 3)` RGB, and a dict
@@ -154,7 +164,7 @@ def render_motion_clip(motion, rng, image_size=(64, 64), num_frames=16):
     shape = SHAPES[rng.integers(len(SHAPES))]
     vertices = _shape_vertices(shape, rng)
     background_kind = BACKGROUNDS[rng.integers(len(BACKGROUNDS))]
-    background = _background(background_kind, h, w, rng)
+    background = _background(background_kind, h, w, rng, background_contrast)
     colour = rng.integers(0, 256, 3)
     while np.abs(colour - background.reshape(-1, 3).mean(0)).sum() < 150:
         colour = rng.integers(0, 256, 3)
@@ -200,6 +210,7 @@ def write_motion_dataset(
     fps=10,
     codec="libx264",
     keyframe_interval=None,
+    background_contrast=0.3,
 ):
     """Writes the motion data set as mp4 files in class folders.
 
@@ -216,6 +227,8 @@ def write_motion_dataset(
         fps: frame rate written in the file.
         codec: PyAV encoder (`"libx264"` by default).
         keyframe_interval: GOP size, or `None` for the encoder default.
+        background_contrast: texture amplitude of the backgrounds (fraction of
+            0-255); higher makes the shapes harder to find.
 
     Returns:
         list of the written paths, class by class in `classes` order.
@@ -252,7 +265,9 @@ def write_motion_dataset(
         os.makedirs(folder, exist_ok=True)
         for i in range(num_videos_per_class):
             rng = np.random.default_rng([int(seed), class_index, i])
-            frames, _ = render_motion_clip(motion, rng, image_size, num_frames)
+            frames, _ = render_motion_clip(
+                motion, rng, image_size, num_frames, background_contrast
+            )
             path = os.path.join(folder, f"{motion}_{i:05d}.mp4")
             write_video(
                 path, frames, fps=fps, codec=codec, keyframe_interval=keyframe_interval

@@ -10,6 +10,8 @@ Python int), and the same seed gives the same result.
 Example:
 >>> import tensorflow as tf
 >>> clip = tf.zeros((8, 128, 171, 3), tf.uint8)
+>>> fast = short_side_crop(clip, (112, 112), (128, 160), seed=(1, 2),
+...                        flip_probability=0.5)  # the three below, fused
 >>> clip = random_resize_short_side(clip, (128, 160), seed=(1, 2))
 >>> clip = random_crop(clip, (112, 112), seed=(3, 4))
 >>> clip = random_flip_left_right(clip, seed=(5, 6))
@@ -156,20 +158,28 @@ def random_resize_short_side(clip, short_side_range, seed, interpolation="biline
     return resize_short_side(clip, side, interpolation)
 
 
-def short_side_crop(clip, size, short_side, seed=None, interpolation="bilinear"):
-    """Resize-shorter-side then crop, fused: crops in source pixels, resizes once.
+def short_side_crop(
+    clip, size, short_side, seed=None, flip_probability=0.0, interpolation="bilinear"
+):
+    """Resize shorter side, crop (and flip), fused: only the window is resized.
 
-    Equivalent to `resize_short_side(clip, s)` followed by `center_crop(clip,
-    size)` (`seed=None`) or `random_crop(clip, size, seed)`, but only the window
-    is resized, so it costs about `size` pixels per frame instead of the whole
-    resized frame. With a seed and `short_side=(min, max)`, `s` is also random
-    (scale jitter). In a batch, clips share `s` and each draws its own window.
+    Equivalent to `resize_short_side(clip, s)` then `center_crop(clip, size)`
+    (`seed=None`) or `random_crop(clip, size, seed)` and, with
+    `flip_probability`, `random_flip_left_right`; but the window that becomes
+    the crop is cut from the source frames first and resized alone, so the cost
+    follows the output size, not the source size. Where `s / min(h, w)` maps the
+    window onto whole pixels the result equals the two-step one; otherwise the
+    window is rounded to whole source pixels (a sub-pixel difference). With a
+    seed and `short_side=(min, max)`, `s` is random (scale jitter); in a batch
+    each clip draws its own `s`, window and flip.
 
     Args:
         clip: `(frames, h, w, c)` or `(batch, frames, h, w, c)`.
         size: `(height, width)` of the output, `<= s` on both sides.
         short_side: int `s`, or `(min, max)` with a `seed`.
-        seed: `None` for the centre window, else shape `(2,)` ints or an int.
+        seed: `None` for the centre window (no flip), else shape `(2,)` ints or
+            an int.
+        flip_probability: chance of mirroring a clip (needs a `seed`).
         interpolation: as in `resize_short_side`.
 
     Returns:
@@ -191,50 +201,74 @@ def short_side_crop(clip, size, short_side, seed=None, interpolation="bilinear")
             f"`short_side` must be at least the crop size. Received: "
             f"short_side={short_side}, size={size}"
         )
+    if flip_probability and seed is None:
+        raise ValueError("`flip_probability` needs a `seed`. Received: seed=None")
+    if interpolation not in INTERPOLATIONS:
+        raise ValueError(
+            f"`interpolation` must be one of {INTERPOLATIONS}. "
+            f"Received: interpolation={interpolation!r}"
+        )
+    if rank == 5:
+        if seed is None:
+            out = tf.map_fn(
+                lambda c: _short_side_crop(
+                    c, size, low, high, None, 0.0, interpolation
+                ),
+                clip,
+                fn_output_signature=tf.TensorSpec(None, tf.float32),
+            )
+        else:
+            seeds = _per_clip_seeds(seed, tf.shape(clip)[0])
+            out = tf.map_fn(
+                lambda args: _short_side_crop(
+                    args[0], size, low, high, args[1], flip_probability, interpolation
+                ),
+                (clip, seeds),
+                fn_output_signature=tf.TensorSpec(None, tf.float32),
+            )
+        return _set_crop_shape(out, clip, size)
+    seed = None if seed is None else _seed(seed)
+    return _short_side_crop(
+        clip, size, low, high, seed, flip_probability, interpolation
+    )
+
+
+def _short_side_crop(clip, size, low, high, seed, flip_probability, interpolation):
     shape = tf.shape(clip)
-    h = tf.cast(shape[-3], tf.float32)
-    w = tf.cast(shape[-2], tf.float32)
+    h, w = shape[-3], shape[-2]
     if seed is not None:
-        seeds = _per_clip_seeds(seed, 3)
+        seeds = _per_clip_seeds(seed, 4)
         side = tf.random.stateless_uniform(
             (), seeds[0], minval=low, maxval=high + 1, dtype=tf.int32
         )
     else:
         side = tf.constant(low, tf.int32)
-    scale = tf.cast(side, tf.float32) / tf.minimum(h, w)
-    # The window in source pixels that maps onto `size` after resizing.
-    win_h = tf.minimum(tf.cast(tf.round(size[0] / scale), tf.int32), shape[-3])
-    win_w = tf.minimum(tf.cast(tf.round(size[1] / scale), tf.int32), shape[-2])
-    room_h, room_w = shape[-3] - win_h, shape[-2] - win_w
-
-    def window(one_clip, clip_seed):
-        if clip_seed is None:
-            top, left = room_h // 2, room_w // 2
-        else:
-            s = _per_clip_seeds(clip_seed, 2)
-            top = tf.random.stateless_uniform(
-                (), s[0], maxval=room_h + 1, dtype=tf.int32
-            )
-            left = tf.random.stateless_uniform(
-                (), s[1], maxval=room_w + 1, dtype=tf.int32
-            )
-        cropped = tf.cast(
-            one_clip[..., top : top + win_h, left : left + win_w, :], tf.float32
+    scale = tf.cast(side, tf.float32) / tf.cast(tf.minimum(h, w), tf.float32)
+    # The source window that becomes the crop, in whole pixels.
+    win_h = tf.minimum(tf.cast(tf.round(size[0] / scale), tf.int32), h)
+    win_w = tf.minimum(tf.cast(tf.round(size[1] / scale), tf.int32), w)
+    if seed is not None:
+        top = tf.random.stateless_uniform(
+            (), seeds[1], maxval=h - win_h + 1, dtype=tf.int32
         )
-        same = tf.logical_and(tf.equal(win_h, size[0]), tf.equal(win_w, size[1]))
-        return tf.cond(
-            same, lambda: cropped, lambda: _resize(cropped, size, interpolation)
-        )
-
-    if rank == 5 and seed is not None:
-        clip_seeds = _per_clip_seeds(seeds[1], shape[0])
-        out = tf.map_fn(
-            lambda args: window(args[0], args[1]),
-            (clip, clip_seeds),
-            fn_output_signature=tf.TensorSpec(None, tf.float32),
+        left = tf.random.stateless_uniform(
+            (), seeds[2], maxval=w - win_w + 1, dtype=tf.int32
         )
     else:
-        out = window(clip, None if seed is None else seeds[1])
+        top, left = (h - win_h) // 2, (w - win_w) // 2
+    window = clip[:, top : top + win_h, left : left + win_w, :]
+    if seed is not None and flip_probability:
+        flip = tf.random.stateless_uniform((), seeds[3]) < flip_probability
+        # Flip the (uint8) window with tf.cond: cheaper than a select on floats.
+        window = tf.cond(flip, lambda: tf.reverse(window, axis=[2]), lambda: window)
+    same = tf.logical_and(tf.equal(win_h, size[0]), tf.equal(win_w, size[1]))
+    out = tf.cond(
+        same,
+        lambda: tf.cast(window, tf.float32),
+        lambda: tf.cast(
+            tf.image.resize(window, size, method=interpolation), tf.float32
+        ),
+    )
     return _set_crop_shape(out, clip, size)
 
 

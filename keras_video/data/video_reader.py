@@ -4,34 +4,43 @@ How it works:
 
 - **Index.** The first time metadata or frames are needed, the stream's packets are
   demuxed with PyAV (no decoding, except the first frame for its size, pixel format
-  and rotation). Each packet with data is one frame: `num_frames` is the number of
-  frame packets, frame `i` is the packet with the `i`-th smallest presentation
-  timestamp, and keyframes are the packets the container flags as such. Container
-  frame counts and durations are never used (files lie: a header that claims 311
-  frames for 310, a count of -1.38e17). A packet that turns out not to decode raises
-  `CorruptVideoError` when it is decoded, so a count is never silently short. The
-  index costs a few int64 arrays (8 bytes a frame) and is cached.
+  and rotation). Each packet with data is one frame, except packets an edit list
+  discards (a trimmed mp4 keeps the GOP start before its first shown frame):
+  `num_frames` is the number of such frame packets, frame `i` is the packet with
+  the `i`-th smallest presentation timestamp, and keyframes are the packets the
+  container flags as such. Container frame counts and durations are never used
+  (files lie: a header that claims 311 frames for 310, a count of -1.38e17). A
+  packet that turns out not to decode raises `CorruptVideoError` when it is
+  decoded, so a count is never silently short. The index costs a few int64 arrays
+  (8 bytes a frame); the last ones read are kept per process (up to a million
+  frames' worth), keyed by path, size and modification time, so reopening a video
+  does not scan it again.
 - **Seek and decode forward.** Wanted frames are decoded in ascending order; a new
   seek is made to the keyframe at or before a wanted frame whenever that keyframe
-  lies after the previous wanted frame, otherwise decoding continues forward.
-  Frames are identified by their timestamp, so frames after a seek are exactly the
-  frames of a sequential decode.
+  lies after the previous wanted frame, otherwise decoding continues forward, also
+  from where the previous request stopped. Frames are identified by their
+  timestamp, so frames after a seek are exactly the frames of a sequential decode;
+  if timestamps come out of order (AVI's packed B-frames) frames are counted from
+  the start instead.
 - **Decode less (PyAV).** Frames that are not wanted and that no other frame
   references are not decoded at all (FFmpeg `skip_frame="NONREF"`, set per packet),
-  and only wanted frames are converted to RGB (both backends). `get_clips` decodes
-  the union of several clips' frames in one pass.
-- **Backends.** "opencv" (`cv2.VideoCapture`, releases the GIL) reads the first
-  video stream; every seek it makes is checked against the index timestamps and,
-  if it lands wrong, the reader reads forward from the start instead. "pyav" reads
-  any video stream, any codec FFmpeg has (AV1 included). "auto" uses OpenCV for the
-  first video stream and falls back to PyAV, for the rest of the reader's life, as
-  soon as OpenCV fails (it opens AV1 and returns no frames; it stops early on a
-  corrupt file without an error; a frame has the wrong shape). `backend` tells
-  which one is in use.
-- **Memory and processes.** No decoded frame is kept beyond the request. The file
-  is opened in the process that decodes: handles inherited through `fork` are left
-  untouched (never closed in the child) and reopened, so a reader made in a parent
-  works in a forked worker.
+  and only wanted frames are converted to RGB (both backends). `get_frames` decodes
+  repeated indices once, and `get_clips` decodes the union of several clips in one
+  pass.
+- **Backends.** "opencv" (`cv2.VideoCapture`) reads the first video stream; every
+  seek it makes is checked against the index timestamps and, if it lands wrong
+  (OpenCV seeks by frame number assuming a constant rate), the reader reads forward
+  from the start instead. "pyav" reads any video stream, any codec FFmpeg has (AV1
+  included). Both release the GIL while decoding. "auto" uses OpenCV for the first
+  video stream and falls back to PyAV, for the rest of the reader's life, as soon
+  as OpenCV fails (it opens AV1 and returns no frames; it stops early on a corrupt
+  file without an error; a frame has the wrong shape); other streams use PyAV.
+  `backend` tells which one is in use.
+- **Memory and processes.** No decoded frame is kept beyond the request (the
+  decoder's own reorder buffer aside). Decoder handles inherited through `fork`
+  (and the RGB converter, whose threads a fork does not copy) are left untouched,
+  never closed in the child, and reopened, so a reader made in a parent works in a
+  forked worker. A reader is not thread-safe: use one per thread.
 
 Rotation metadata is applied by both backends (a 568x320 stream stored with a
 90-degree rotation comes out as (568, 320, 3) frames); 10-bit sources come out as
@@ -43,11 +52,11 @@ import collections
 import dataclasses
 import os
 import pathlib
+import threading
 
 import numpy as np
 
-from keras_video.data.errors import CorruptVideoError
-from keras_video.data.errors import VideoDecodeError
+from keras_video.data.errors import CorruptVideoError, VideoDecodeError
 
 BACKENDS = ("auto", "opencv", "pyav")
 
@@ -55,6 +64,13 @@ BACKENDS = ("auto", "opencv", "pyav")
 # state (threads, buffers) that belongs to the parent, so they are kept alive here
 # and never used again.
 _INHERITED_HANDLES = []
+
+# Indexes of recently read streams, keyed by file identity (path, size, mtime), so
+# that reopening a video (a tf.data map opens a reader per clip) skips the packet
+# scan. Bounded by the frames it holds (16 bytes each at most).
+_INDEX_CACHE = collections.OrderedDict()
+_INDEX_CACHE_MAX_FRAMES = 1_000_000
+_INDEX_CACHE_LOCK = threading.Lock()
 
 # OpenCV seeks by decoding from the keyframe before `frame - 16` (its own margin).
 _OPENCV_SEEK_MARGIN = 16
@@ -168,9 +184,9 @@ class VideoReader:
             raise ValueError(
                 f"`backend` must be one of {BACKENDS}. Received: backend={backend!r}"
             )
-        if stream is not None and (isinstance(stream, bool) or not isinstance(
-            stream, (int, np.integer)
-        )):
+        if stream is not None and (
+            isinstance(stream, bool) or not isinstance(stream, (int, np.integer))
+        ):
             raise ValueError(
                 f"`stream` must be None or a container stream index (int). "
                 f"Received: stream={stream!r} for {path}"
@@ -191,6 +207,7 @@ class VideoReader:
         self._container = None  # PyAV handle
         self._capture = None  # OpenCV handle
         self._cursor = None  # PyAV decode position, see `_DecodeCursor`
+        self._rgb_reformatter = None
         self._capture_next = 0  # index of the frame the next cv2 grab returns
         self._opencv_seeks_ok = True
         self._closed = False
@@ -316,7 +333,9 @@ class VideoReader:
         self._check_open()
         clips = [self._check_indices(c) for c in clips]
         meta = self.metadata
-        outputs = [np.empty((len(c), meta.height, meta.width, 3), np.uint8) for c in clips]
+        outputs = [
+            np.empty((len(c), meta.height, meta.width, 3), np.uint8) for c in clips
+        ]
         where = {}  # frame index -> [(clip, position), ...]
         for ci, clip in enumerate(clips):
             for pos, frame_index in enumerate(clip.tolist()):
@@ -357,6 +376,7 @@ class VideoReader:
         state["_container"] = None
         state["_capture"] = None
         state["_cursor"] = None
+        state["_rgb_reformatter"] = None
         state["_capture_next"] = 0
         return state
 
@@ -405,12 +425,43 @@ class VideoReader:
     def _after_fork_check(self):
         if os.getpid() != self._pid:
             self._drop_handles(close=False)
+            # The RGB converter may own worker threads, which a fork does not copy.
+            _INHERITED_HANDLES.append(self._rgb_reformatter)
+            self._rgb_reformatter = None
             self._pid = os.getpid()
 
     def _get_index(self):
         if self._index is None:
-            self._index = self._scan()
+            self._after_fork_check()
+            key = self._cache_key()
+            with _INDEX_CACHE_LOCK:
+                index = _INDEX_CACHE.get(key)
+                if index is not None:
+                    _INDEX_CACHE.move_to_end(key)
+            if index is None:
+                index = self._scan()
+                self._cache_index(index)
+            self._index = index
         return self._index
+
+    def _cache_key(self):
+        stat = self._path.stat()
+        return (
+            str(self._path.resolve()),
+            self._requested_stream,
+            stat.st_size,
+            stat.st_mtime_ns,
+        )
+
+    def _cache_index(self, index):
+        key = self._cache_key()
+        with _INDEX_CACHE_LOCK:
+            _INDEX_CACHE[key] = index
+            _INDEX_CACHE.move_to_end(key)
+            frames = sum(len(i.pts) + len(i.keyframes) for i in _INDEX_CACHE.values())
+            while frames > _INDEX_CACHE_MAX_FRAMES and len(_INDEX_CACHE) > 1:
+                _, dropped = _INDEX_CACHE.popitem(last=False)
+                frames -= len(dropped.pts) + len(dropped.keyframes)
 
     def _scan(self):
         """Demuxes the stream once: frame timestamps, keyframes, first frame."""
@@ -422,13 +473,23 @@ class VideoReader:
                 f"Cannot open {self.path} as a video: {e}", self.path
             ) from e
         try:
-            return self._scan_container(av, container)
-        finally:
+            index = self._scan_container(av, container)
+        except BaseException:
             container.close()
+            raise
+        stream_for_pyav = index.metadata.stream != index.first_video_stream
+        if self._requested_backend == "pyav" or stream_for_pyav:
+            # PyAV will decode: keep this container (a seek resets its decoder).
+            self._drop_handles(close=True)
+            self._container = container
+        else:
+            container.close()
+        return index
 
     def _scan_container(self, av, container):
         video_streams = [
-            s for s in container.streams.video
+            s
+            for s in container.streams.video
             if not (s.disposition & av.stream.Disposition.attached_pic)
         ]
         if not video_streams:
@@ -444,7 +505,9 @@ class VideoReader:
                     f"Received: stream={self._requested_stream}"
                 )
             stream = matches[0]
-        stream.codec_context.thread_count = 1
+        stream.codec_context.thread_count = self._num_threads
+        if self._num_threads != 1:
+            stream.codec_context.thread_type = "AUTO"
         pts, keyframe_pts = [], []
         first = None
         try:
@@ -460,7 +523,8 @@ class VideoReader:
                         "timestamps; it cannot be indexed.",
                         self.path,
                     )
-                pts.append(timestamp)
+                if not packet.is_discard:  # before an edit list's start: no frame
+                    pts.append(timestamp)
                 if packet.is_keyframe:
                     keyframe_pts.append(timestamp)
                 if first is None:
@@ -479,6 +543,7 @@ class VideoReader:
         pts = np.asarray(pts, np.int64)
         order = np.sort(pts)
         keyframes = np.searchsorted(order, np.asarray(keyframe_pts, np.int64))
+        keyframes = keyframes[keyframes < len(order)]
         if keyframes.size == 0 or keyframes[0] != 0:
             # The first frame is where decoding starts, flagged or not.
             keyframes = np.concatenate([[0], keyframes])
@@ -562,6 +627,7 @@ class VideoReader:
             self._pyav_decode(wanted, store)
         except _TimestampsUnreliable:
             self._index = dataclasses.replace(self._get_index(), pts_reliable=False)
+            self._cache_index(self._index)
             self._drop_handles(close=True)
             self._pyav_decode(wanted, store)
 
@@ -604,11 +670,12 @@ class VideoReader:
         request stopped when no keyframe lies in between, else after a seek to
         `keyframe` (or an earlier one if the seek lands late)."""
         cursor = self._cursor
+        pts = self._get_index().pts
         if (
             cursor is not None
             and cursor.last_index < frames[0]
             and keyframe <= cursor.last_index + 1
-            and not cursor.skipped.intersection(frames)
+            and not cursor.skipped.intersection(pts[frames].tolist())
         ):
             self._pyav_decode_with(cursor, frames, store)
             return
@@ -635,62 +702,74 @@ class VideoReader:
             self._drop_handles(close=True)  # a fresh open decodes from the start
         container, stream, _ = self._open_container()
         if not from_start:
-            container.seek(int(self._get_index().pts[keyframe]), stream=stream,
-                           backward=True, any_frame=False)
+            container.seek(
+                int(self._get_index().pts[keyframe]),
+                stream=stream,
+                backward=True,
+                any_frame=False,
+            )
         self._cursor = _DecodeCursor(container.demux(stream), stream.codec_context)
         return self._cursor
 
     def _pyav_decode_with(self, cursor, frames, store):
-        """Pulls frames from `cursor` until all of `frames` (sorted) are stored."""
+        """Pulls frames from `cursor` until all of `frames` (sorted) are stored.
+
+        Frames are matched by timestamp: frame `frames[k]` is the decoded frame
+        whose timestamp is `pts[frames[k]]`. Timestamps must come out strictly
+        increasing, and no wanted one may be passed over; otherwise the container's
+        timestamps are not the decoder's order and the caller counts frames instead.
+        """
         index = self._get_index()
         av = _import_av()
-        pts = index.pts
         rotation = index.metadata.rotation
-        wanted = set(frames)
+        wanted_pts = index.pts[frames].tolist()
+        wanted = set(wanted_pts)
+        to_rgb = self._reformatter(av).reformat
         next_wanted = 0
+        target = wanted_pts[0]
         self._cursor = None  # restored below only if the cursor stays consistent
         try:
             while True:
-                while cursor.pending:
-                    frame = cursor.pending.popleft()
-                    if frame.pts is None:
+                pending = cursor.pending
+                while pending:
+                    timestamp = pending[0].pts
+                    if timestamp is None or timestamp <= cursor.last_pts:
                         raise _TimestampsUnreliable()
-                    i = int(np.searchsorted(pts, frame.pts))
-                    if i >= len(pts) or pts[i] != frame.pts or i <= cursor.last_index:
-                        raise _TimestampsUnreliable()
-                    if cursor.last_index < 0 and i > frames[0]:
+                    if cursor.last_index < 0 and timestamp > wanted_pts[0]:
                         raise _SeekLandedLate()
-                    cursor.last_index = i
-                    if i < frames[next_wanted]:
+                    frame = pending.popleft()
+                    cursor.last_pts = timestamp
+                    cursor.last_index = 0  # any frame out: no longer fresh
+                    if timestamp < target:
                         continue
-                    if i > frames[next_wanted]:
+                    if timestamp > target:
                         # A wanted frame was decoded but did not come out under its
                         # timestamp: the labels are out of order (or the decoder
                         # dropped it). Count frames from the start instead; that
                         # raises if the stream really is short.
                         raise _TimestampsUnreliable()
-                    store(i, _rotate(frame.to_ndarray(format="rgb24"), rotation))
+                    image = to_rgb(frame, format="rgb24").to_ndarray()
+                    store(frames[next_wanted], _rotate(image, rotation))
                     next_wanted += 1
                     if next_wanted == len(frames):
-                        cursor.skipped = {j for j in cursor.skipped if j > i}
+                        cursor.last_index = frames[-1]
+                        cursor.skipped = {t for t in cursor.skipped if t > timestamp}
                         self._cursor = cursor
                         return
+                    target = wanted_pts[next_wanted]
                 packet = next(cursor.packets, None)
                 if packet is None:
                     break
+                skip = False
                 if packet.size:
                     timestamp = packet.pts if packet.pts is not None else packet.dts
-                    i = int(np.searchsorted(pts, timestamp))
-                    skip = i not in wanted
-                    if skip:
-                        cursor.skipped.add(i)
-                else:
-                    skip = False
-                mode = "NONREF" if skip else "DEFAULT"
-                if mode != cursor.skip_mode:
-                    cursor.codec.skip_frame = mode
-                    cursor.skip_mode = mode
-                cursor.pending.extend(cursor.codec.decode(packet))
+                    if timestamp not in wanted:
+                        skip = True
+                        cursor.skipped.add(timestamp)
+                if skip != cursor.skipping:
+                    cursor.codec.skip_frame = "NONREF" if skip else "DEFAULT"
+                    cursor.skipping = skip
+                pending.extend(cursor.codec.decode(packet))
         except av.FFmpegError as e:
             self._drop_handles(close=True)
             raise CorruptVideoError(
@@ -706,18 +785,27 @@ class VideoReader:
             self.path,
         )
 
+    def _reformatter(self, av):
+        """One `VideoReformatter` per reader: its conversion context is reused
+        (a fresh one per frame, as `frame.to_ndarray` makes, costs more than the
+        conversion itself)."""
+        if self._rgb_reformatter is None:
+            self._rgb_reformatter = av.video.reformatter.VideoReformatter()
+        return self._rgb_reformatter
+
     def _pyav_decode_counting(self, wanted, store):
         """Decodes from the start, numbering frames in output order (no seeks)."""
         self._drop_handles(close=True)
         container, stream, av = self._open_container()
         rotation = self.metadata.rotation
+        to_rgb = self._reformatter(av).reformat
         position = 0
         next_wanted = 0
         try:
             for frame in container.decode(stream):
                 if position == wanted[next_wanted]:
-                    store(position, _rotate(frame.to_ndarray(format="rgb24"),
-                                            rotation))
+                    image = to_rgb(frame, format="rgb24").to_ndarray()
+                    store(position, _rotate(image, rotation))
                     next_wanted += 1
                     if next_wanted == len(wanted):
                         return
@@ -794,7 +882,7 @@ class VideoReader:
                     # OpenCV's frame-number seek landed wrong: read forward instead.
                     self._opencv_seeks_ok = False
                     self._drop_handles(close=True)
-                    self._opencv_decode(wanted[wanted.index(frame_index):], store)
+                    self._opencv_decode(wanted[wanted.index(frame_index) :], store)
                     return
             ok, image = capture.retrieve()
             if not ok or image is None or image.shape != (meta.height, meta.width, 3):
@@ -806,7 +894,17 @@ class VideoReader:
             store(frame_index, cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
 
     def _opencv_error(self, error):
-        if error.decoded_nothing:
+        """The error for an OpenCV failure with backend="opencv"."""
+        self._drop_handles(close=True)
+        decoded_nothing = error.decoded_nothing
+        if not decoded_nothing:  # does OpenCV decode even the first frame?
+            try:
+                self._open_capture()
+                decoded_nothing = not self._capture.grab()
+            except _OpenCVFailed:
+                decoded_nothing = True
+            self._drop_handles(close=True)
+        if decoded_nothing:
             return VideoDecodeError(
                 f"OpenCV decodes no frames of {self.path} (codec {self.codec}); "
                 "use backend='pyav' or 'auto'.",
@@ -829,9 +927,10 @@ class _DecodeCursor:
         self.packets = packets  # demux iterator of the stream
         self.codec = codec
         self.pending = collections.deque()  # decoded, not yet looked at
-        self.last_index = -1  # last frame looked at
-        self.skipped = set()  # frames after last_index whose packet was skipped
-        self.skip_mode = None
+        self.last_pts = float("-inf")  # timestamp of the last frame looked at
+        self.last_index = -1  # -1: nothing out yet; else last wanted frame stored
+        self.skipped = set()  # timestamps after last_pts whose packet was skipped
+        self.skipping = None  # skip_frame is "NONREF" (True) or "DEFAULT" (False)
 
 
 class _SeekLandedLate(Exception):

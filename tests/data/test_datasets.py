@@ -273,3 +273,54 @@ def test_shards_are_disjoint_and_cover_all_files(video_dir):
     assert D.shard_for_process(1, 4) == (4, 1)
     n = sum(len(y) for _, y in ds)
     assert n == 4
+
+
+def test_distribute_input_context_and_keras_fit(bad_dir):
+    """Shards from a real InputContext; a skip dataset trains with model.fit."""
+    import keras
+
+    contexts = [
+        tf.distribute.InputContext(
+            num_input_pipelines=2, input_pipeline_id=i, num_replicas_in_sync=2
+        )
+        for i in range(2)
+    ]
+    kw = dict(on_error="skip", seed=4, batch_size=2, **_small())
+    parts = [
+        D.video_dataset_from_directory(
+            bad_dir, shard=D.shard_for_input_context(c), **kw
+        ).file_paths
+        for c in contexts
+    ]
+    assert not set(parts[0]) & set(parts[1]) and len(parts[0] + parts[1]) == 8
+    ds = D.video_dataset_from_directory(bad_dir, **kw)
+    model = keras.Sequential(
+        [
+            keras.Input((4, 16, 16, 3)),
+            keras.layers.GlobalAveragePooling3D(),
+            keras.layers.Dense(2, activation="softmax"),
+        ]
+    )
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    history = model.fit(ds, epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2
+    assert len(ds.skipped_files) == 2
+
+
+def test_csv_segments_restrict_sampling(video_dir):
+    csv_path = video_dir / "segments.csv"
+    csv_path.write_text("a/a0.mp4,a,0.6,1.2\nb/b0.mp4,b,,0.4\n")
+    ds = D.video_dataset_from_csv(
+        csv_path, seed=0, batch_size=None, **_small(clip_length=2)
+    )
+    for _ in range(3):
+        for clip, label in ds:
+            green = clip.numpy()[..., 1].mean(axis=(1, 2))
+            if int(label) == 0:  # frames 6..11 only
+                assert green.min() > 55, green
+            else:  # frames 0..3 only
+                assert green.max() < 35, green
+    csv_path.write_text("a/a0.mp4,a,5.0,6.0\n")
+    ds = D.video_dataset_from_csv(csv_path, seed=0, **_small())
+    with pytest.raises(Exception, match="outside"):
+        next(iter(ds))

@@ -136,7 +136,7 @@ def test_short_side_crop_matches_resize_then_crop():
     fused = T.short_side_crop(clip, (24, 24), 30)
     two_step = T.center_crop(T.resize_short_side(clip, 30), (24, 24))
     assert fused.shape == (3, 24, 24, 3) and fused.dtype == tf.float32
-    assert np.abs(fused.numpy() - two_step.numpy()).mean() < 2.0
+    np.testing.assert_allclose(fused, two_step, atol=1e-3)  # same sample points
     # Window already at the output size: a plain crop, exact.
     exact = T.short_side_crop(tf.cast(clip, tf.uint8), (24, 24), 60)
     np.testing.assert_array_equal(
@@ -147,6 +147,12 @@ def test_short_side_crop_matches_resize_then_crop():
     for s in range(4):
         out = T.short_side_crop(static, (20, 20), (24, 32), seed=(s, 0))
         assert out.shape == (6, 20, 20, 3) and _all_frames_equal(out)
+    for s in range(8):  # with flips: the same window and flip for every frame
+        out = T.short_side_crop(_marker_clip(), (20, 20), 40, (s, 1), 0.5).numpy()
+        assert len({tuple(np.argwhere(f[..., 0] > 60).ravel()) for f in out}) == 1
+    flipped = T.short_side_crop(clip, (24, 24), 30, seed=1, flip_probability=1.0)
+    same_window = T.short_side_crop(clip, (24, 24), 30, seed=1).numpy()
+    np.testing.assert_allclose(flipped, same_window[:, :, ::-1], atol=1e-3)
     batch = tf.stack([static] * 8)
     out = T.short_side_crop(batch, (20, 20), (40, 48), seed=(1, 1)).numpy()
     assert out.shape == (8, 6, 20, 20, 3)

@@ -6,6 +6,7 @@ carry their own index in flat blocks, so frame identity and seek correctness are
 exact.
 """
 
+import collections
 import fractions
 import json
 import multiprocessing
@@ -15,8 +16,7 @@ import cv2
 import numpy as np
 import pytest
 
-from keras_video.data.errors import CorruptVideoError
-from keras_video.data.errors import VideoDecodeError
+from keras_video.data.errors import CorruptVideoError, VideoDecodeError
 from keras_video.data.video_reader import VideoReader
 
 BITS = 8  # frame index bits drawn into each frame
@@ -38,8 +38,10 @@ def _frame_with_index(i, height=48, width=BITS * BLOCK):
 
 def _read_index(image):
     """Inverse of `_frame_with_index` (robust to compression)."""
-    bits = [image[2:-2, b * BLOCK + 2 : (b + 1) * BLOCK - 2].mean() > 128
-            for b in range(BITS)]
+    bits = [
+        image[2:-2, b * BLOCK + 2 : (b + 1) * BLOCK - 2].mean() > 128
+        for b in range(BITS)
+    ]
     return sum(1 << b for b, on in enumerate(bits) if on)
 
 
@@ -85,8 +87,9 @@ def sequential_frames(path, backend):
     """Every frame of the first video stream, decoded front to back."""
     if backend == "pyav":
         with av.open(str(path)) as container:
-            return np.stack([f.to_ndarray(format="rgb24")
-                             for f in container.decode(video=0)])
+            return np.stack(
+                [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+            )
     capture = cv2.VideoCapture(str(path))
     frames = []
     while True:
@@ -124,8 +127,12 @@ def test_seek_gives_the_frames_of_a_sequential_decode(long_gop_video, backend):
         assert reader.num_frames == 120
         for indices in index_sets:
             frames = reader.get_frames(indices)
-            assert frames.dtype == np.uint8 and frames.shape == (len(indices), 48,
-                                                                 128, 3)
+            assert frames.dtype == np.uint8 and frames.shape == (
+                len(indices),
+                48,
+                128,
+                3,
+            )
             np.testing.assert_array_equal(frames, expected[np.asarray(indices)])
 
 
@@ -146,11 +153,12 @@ def test_nonref_skipping_decodes_fewer_frames_bit_exact(long_gop_video, monkeypa
         decoded.extend(frames)
         return frames
 
-    monkeypatch.setattr(av.video.codeccontext.VideoCodecContext, "decode",
-                        counting_decode)
+    monkeypatch.setattr(
+        av.video.codeccontext.VideoCodecContext, "decode", counting_decode
+    )
     indices = list(range(90, 106, 2))
     with VideoReader(long_gop_video, backend="pyav") as reader:
-        reader.num_frames  # the index scan decodes one frame; not counted below
+        _ = reader.num_frames  # the index scan decodes one frame; not counted below
         decoded.clear()
         frames = reader.get_frames(indices)
     monkeypatch.undo()
@@ -174,25 +182,82 @@ def test_variable_frame_rate_seek_is_exact(tmp_path, backend):
     with VideoReader(path, backend=backend) as reader:
         assert reader.num_frames == 100
         frames = reader.get_frames(indices)
-        np.testing.assert_allclose(reader.get_timestamps([49, 50, 51]),
-                                   [0.98, 1.0, 1.1])
+        np.testing.assert_allclose(
+            reader.get_timestamps([49, 50, 51]), [0.98, 1.0, 1.1]
+        )
     assert [_read_index(f) for f in frames] == indices
-    np.testing.assert_array_equal(frames,
-                                  sequential_frames(path, backend)[indices])
+    np.testing.assert_array_equal(frames, sequential_frames(path, backend)[indices])
 
 
 def test_requests_in_sequence_continue_forward_exactly(long_gop_video):
     """Later requests read on from where earlier ones stopped (no seek inside a
     GOP); frames the decoder already skipped as unwanted force a fresh seek."""
     expected = sequential_frames(long_gop_video, "pyav")
-    requests = [[10], [11], [12, 14], [13], [30, 32], [31], [33], [49], [50], [52],
-                [51], [53, 119], [118], [0]]
+    requests = [
+        [10],
+        [11],
+        [12, 14],
+        [13],
+        [30, 32],
+        [31],
+        [33],
+        [49],
+        [50],
+        [52],
+        [51],
+        [53, 119],
+        [118],
+        [0],
+    ]
     rng = np.random.default_rng(1)
     requests += [[int(i)] for i in np.sort(rng.choice(120, 30, replace=False))]
     with VideoReader(long_gop_video, backend="pyav") as reader:
         for indices in requests:
-            np.testing.assert_array_equal(reader.get_frames(indices),
-                                          expected[indices])
+            np.testing.assert_array_equal(reader.get_frames(indices), expected[indices])
+
+
+def test_index_is_reused_until_the_file_changes(tmp_path, monkeypatch):
+    import keras_video.data.video_reader as video_reader
+
+    monkeypatch.setattr(video_reader, "_INDEX_CACHE", collections.OrderedDict())
+    path = write_indexed_video(tmp_path / "a.mp4", 20, gop=10, bframes=0)
+    first = VideoReader(path)
+    assert first.num_frames == 20
+    second = VideoReader(path)
+    assert second.num_frames == 20
+    assert second._index is first._index  # no second scan
+    write_indexed_video(path, 12, gop=10, bframes=0)  # same path, new content
+    with VideoReader(path) as third:
+        assert third.num_frames == 12
+        np.testing.assert_array_equal(
+            third.get_frames([11]), sequential_frames(path, "pyav")[[11]]
+        )
+
+
+def test_edit_list_discarded_frames_are_not_counted(tmp_path, long_gop_video):
+    """An mp4 whose edit list starts 5 frames into its first GOP (what trimming
+    without re-encoding gives): those 5 frames decode but are never shown."""
+    path = tmp_path / "trimmed.mp4"
+    with av.open(str(long_gop_video)) as source, av.open(str(path), "w") as target:
+        stream = source.streams.video[0]
+        out = target.add_stream_from_template(stream)
+        shift = int(round(5 / 30 / stream.time_base))
+        for packet in source.demux(stream):
+            if packet.dts is None:
+                continue
+            packet.pts -= shift
+            packet.dts -= shift
+            packet.stream = out
+            target.mux(packet)
+    expected = sequential_frames(path, "pyav")
+    assert len(expected) == 115 and _read_index(expected[0]) == 5
+    for backend in ("pyav", "opencv"):
+        with VideoReader(path, backend=backend) as reader:
+            assert reader.num_frames == 115
+            indices = [114, 0, 44, 45, 60]
+            frames = reader.get_frames(indices)
+            np.testing.assert_array_equal(frames, expected[indices])
+            assert reader.get_timestamps([0])[0] == pytest.approx(0.0)
 
 
 def test_get_clips_shares_one_pass_and_matches_get_frames(long_gop_video):
@@ -200,7 +265,7 @@ def test_get_clips_shares_one_pass_and_matches_get_frames(long_gop_video):
     with VideoReader(long_gop_video, backend="pyav") as reader:
         together = reader.get_clips(clips)
         apart = [reader.get_frames(c) for c in clips]
-    for a, b in zip(together, apart):
+    for a, b in zip(together, apart, strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -232,7 +297,7 @@ def test_argument_errors(tmp_path, long_gop_video):
     with pytest.raises(ValueError, match="backend='decord'"):
         VideoReader(long_gop_video, backend="decord")
     with pytest.raises(ValueError, match="stream=1"):
-        VideoReader(long_gop_video, stream=1).num_frames
+        _ = VideoReader(long_gop_video, stream=1).num_frames
     reader = VideoReader(long_gop_video)
     reader.close()
     with pytest.raises(ValueError, match="closed"):
@@ -243,7 +308,7 @@ def test_garbage_file_is_corrupt_with_its_path(tmp_path):
     path = tmp_path / "garbage.mp4"
     path.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 8)
     with pytest.raises(CorruptVideoError, match="garbage.mp4") as info:
-        VideoReader(path).num_frames
+        _ = VideoReader(path).num_frames
     assert info.value.path == str(path)
 
 
@@ -251,11 +316,15 @@ def _decode_in_child(reader, indices, queue):
     queue.put(reader.get_frames(indices))
 
 
+@pytest.mark.parametrize("backend", ["auto", "pyav"])
 @pytest.mark.parametrize("used_in_parent", [False, True])
-def test_reader_works_in_a_forked_worker(long_gop_video, used_in_parent):
+def test_reader_works_in_a_forked_worker(long_gop_video, used_in_parent, backend):
+    """A reader made (and possibly used) in the parent decodes in a forked child;
+    a hang fails the test instead of hanging the suite."""
     context = multiprocessing.get_context("fork")
     indices = [70, 3, 55]
-    reader = VideoReader(long_gop_video)
+    reader = VideoReader(long_gop_video, backend=backend)
+    assert reader.num_frames == 120  # the index scan runs in the parent
     if used_in_parent:
         reader.get_frames([60])  # parent holds an open decoder when forking
     queue = context.Queue()
@@ -294,7 +363,8 @@ REAL_FILES = {
     "moviepy_no_duration_vp9.webm": (74, (720, 1280)),
 }
 EIGHT_BIT_OPENCV_FILES = [
-    name for name in REAL_FILES
+    name
+    for name in REAL_FILES
     if name not in ("torchcodec_av1_video.mkv", "torchcodec_h264_10bits.mp4")
 ]
 
@@ -351,8 +421,9 @@ def test_unordered_mov_timestamps_in_presentation_order(shared_data):
 
 @pytest.mark.parametrize("backend", ["auto", "pyav"])
 def test_av1_decodes(shared_data, backend):
-    with VideoReader(videos(shared_data) / "torchcodec_av1_video.mkv",
-                     backend=backend) as reader:
+    with VideoReader(
+        videos(shared_data) / "torchcodec_av1_video.mkv", backend=backend
+    ) as reader:
         frames = reader.get_frames(range(0, 125, 31))
         assert reader.backend == "pyav"
         assert reader.codec == "av1"
@@ -363,9 +434,11 @@ def test_av1_decodes(shared_data, backend):
 def test_av1_with_opencv_raises_instead_of_returning_nothing(shared_data):
     path = videos(shared_data) / "torchcodec_av1_video.mkv"
     with VideoReader(path, backend="opencv") as reader:
-        with pytest.raises(VideoDecodeError, match="backend='pyav'") as info:
-            reader.get_frames([0, 1])
-    assert str(path) in str(info.value)
+        for indices in ([0, 1], [100]):
+            with pytest.raises(VideoDecodeError, match="backend='pyav'") as info:
+                reader.get_frames(indices)
+            assert "decodes no frames" in str(info.value)
+            assert str(path) in str(info.value)
 
 
 @pytest.mark.parametrize("backend", ["auto", "opencv", "pyav"])
@@ -392,10 +465,12 @@ def test_h265_frame_6_is_at_0_6_seconds(shared_data):
     with VideoReader(videos(shared_data) / "torchcodec_h265_video.mp4") as reader:
         assert reader.codec == "hevc"
         assert reader.get_timestamps([6])[0] == pytest.approx(0.6)
-        expected = sequential_frames(videos(shared_data) / "torchcodec_h265_video.mp4",
-                                     "pyav")
-    with VideoReader(videos(shared_data) / "torchcodec_h265_video.mp4",
-                     backend="pyav") as reader:
+        expected = sequential_frames(
+            videos(shared_data) / "torchcodec_h265_video.mp4", "pyav"
+        )
+    with VideoReader(
+        videos(shared_data) / "torchcodec_h265_video.mp4", backend="pyav"
+    ) as reader:
         np.testing.assert_array_equal(reader.get_frames([6, 2, 9]), expected[[6, 2, 9]])
 
 
@@ -406,6 +481,7 @@ def test_out_of_order_timestamps_are_detected(shared_data, monkeypatch):
     import keras_video.data.video_reader as video_reader
 
     monkeypatch.setattr(video_reader, "_CONTAINERS_WITHOUT_PTS", ())
+    monkeypatch.setattr(video_reader, "_INDEX_CACHE", collections.OrderedDict())
     path = videos(shared_data) / "mmaction2_test.avi"
     indices = [2, 3, 100, 7]
     with VideoReader(path, backend="pyav") as reader:
@@ -415,8 +491,11 @@ def test_out_of_order_timestamps_are_detected(shared_data, monkeypatch):
 
 def test_nasa_second_video_stream_by_container_index(shared_data):
     path = videos(shared_data) / "nasa_13013.mp4"
-    oracle = json.loads((videos(shared_data) /
-                         "nasa_13013.mp4.stream3.all_frames_info.json").read_text())
+    oracle = json.loads(
+        (
+            videos(shared_data) / "nasa_13013.mp4.stream3.all_frames_info.json"
+        ).read_text()
+    )
     with VideoReader(path, stream=3) as reader:
         assert reader.backend == "pyav"  # OpenCV only reads stream 0
         assert reader.stream == 3
@@ -432,7 +511,7 @@ def test_nasa_second_video_stream_by_container_index(shared_data):
     with pytest.raises(ValueError, match="first video stream"):
         VideoReader(path, backend="opencv", stream=3).get_frames([0])
     with pytest.raises(ValueError, match=r"one of \[0, 3\]"):
-        VideoReader(path, stream=1).num_frames
+        _ = VideoReader(path, stream=1).num_frames
 
 
 @pytest.mark.parametrize("backend", ["opencv", "pyav"])
