@@ -70,7 +70,8 @@ def C3D(
 
     Output shape:
         `(batch, classes)` with `include_top=True`; otherwise
-        `(batch, ceil(frames / 16), ceil(height / 32), ceil(width / 32), 8 * base_filters)`
+        `(batch, ceil(frames / 16), ceil(height / 32), ceil(width / 32), C)`
+        with `C = 8 * base_filters`,
         or, with `pooling`, `(batch, 8 * base_filters)`.
 
     Example:
@@ -94,7 +95,12 @@ def C3D(
                 f"{name}: `{arg}` must be a positive integer. Received: {arg}={value!r}"
             )
     inputs, x = common.clip_input(
-        input_shape, input_tensor, (16, 112, 112, 3), min_frames=8, min_size=16, name=name
+        input_shape,
+        input_tensor,
+        (16, 112, 112, 3),
+        min_frames=8,
+        min_size=16,
+        name=name,
     )
     if include_top and None in tuple(x.shape[1:]):
         raise ValueError(
@@ -103,11 +109,17 @@ def C3D(
         )
     for layer_name, multiple, pool in LAYERS:
         x = keras.layers.Conv3D(
-            base_filters * multiple, 3, padding="same", activation="relu", name=layer_name
+            base_filters * multiple,
+            3,
+            padding="same",
+            activation="relu",
+            name=layer_name,
         )(x)
         if pool is not None:
             pool_name, size, padding = pool
-            x = keras.layers.MaxPooling3D(size, strides=size, padding=padding, name=pool_name)(x)
+            x = keras.layers.MaxPooling3D(
+                size, strides=size, padding=padding, name=pool_name
+            )(x)
     if include_top:
         x = keras.layers.Flatten(name="flatten")(x)
         x = keras.layers.Dense(fc_units, activation="relu", name="fc6")(x)

@@ -94,13 +94,19 @@ def CNNRNN(
         )
     if isinstance(rnn_units, bool) or not isinstance(rnn_units, int) or rnn_units < 1:
         raise ValueError(
-            f"{name}: `rnn_units` must be a positive integer. Received: rnn_units={rnn_units!r}"
+            f"{name}: `rnn_units` must be a positive integer. "
+            f"Received: rnn_units={rnn_units!r}"
         )
     inputs, x = common.clip_input(
         input_shape, input_tensor, (16, 112, 112, 3), min_size=2**depth, name=name
     )
     cnn = frame_backbone(
-        backbone, tuple(x.shape[2:]), width=width, depth=depth, pooling="avg", family=name
+        backbone,
+        tuple(x.shape[2:]),
+        width=width,
+        depth=depth,
+        pooling="avg",
+        family=name,
     )
     cnn.trainable = bool(trainable_backbone)
     x = keras.layers.TimeDistributed(cnn, name="frame_features")(x)

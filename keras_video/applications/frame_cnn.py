@@ -46,7 +46,9 @@ def FrameCNN(frame_shape, width=32, depth=4, pooling="avg", name="frame_cnn"):
     return keras.Model(inputs, x, name=name)
 
 
-def frame_backbone(backbone, frame_shape, width=32, depth=4, pooling="avg", family="model"):
+def frame_backbone(
+    backbone, frame_shape, width=32, depth=4, pooling="avg", family="model"
+):
     """A 2D `keras.Model` for one frame from a constructor's `backbone` argument.
 
     Args:
@@ -79,7 +81,9 @@ def frame_backbone(backbone, frame_shape, width=32, depth=4, pooling="avg", fami
             )
         rank = len(backbone.outputs[0].shape)
         if pooling == "avg" and rank == 4:
-            inputs = keras.Input(shape=tuple(backbone.inputs[0].shape[1:]), name="frame")
+            inputs = keras.Input(
+                shape=tuple(backbone.inputs[0].shape[1:]), name="frame"
+            )
             x = backbone(inputs)
             x = keras.layers.GlobalAveragePooling2D(name="frame_avg_pool")(x)
             return keras.Model(inputs, x, name=f"{backbone.name}_pooled")

@@ -1,17 +1,16 @@
 """Late, early and slow fusion: where a CNN combines time (Karpathy et al. 2014).
 
 ```
-LateFusion:  frames -> shared 2D CNN each -> (T, h, w, c) -> flatten -> MLP   (or average)
-EarlyFusion: frames stacked on channels (H, W, T*C) -> first conv sees the clip -> 2D CNN
-SlowFusion:  3D convs with temporal kernels (4, 2, 2), strides 2: time fused progressively
+LateFusion:  shared 2D CNN per frame -> (T, h, w, c) -> flatten -> MLP (or average)
+EarlyFusion: frames stacked on channels (H, W, T*C) -> first conv sees the clip
+SlowFusion:  3D convs with temporal kernels (4, 2, 2), strides 2: time fused slowly
 ```
 """
 
 import keras
 
 from keras_video.applications import common
-from keras_video.applications.frame_cnn import apply_frame_cnn
-from keras_video.applications.frame_cnn import frame_backbone
+from keras_video.applications.frame_cnn import apply_frame_cnn, frame_backbone
 
 FUSIONS = ("flatten", "average")
 
@@ -109,7 +108,8 @@ def LateFusion(
     common.check_top_arguments(include_top, weights, classes, pooling, name)
     if fusion not in FUSIONS:
         raise ValueError(
-            f"{name}: `fusion` must be one of {list(FUSIONS)}. Received: fusion={fusion!r}"
+            f"{name}: `fusion` must be one of {list(FUSIONS)}. "
+            f"Received: fusion={fusion!r}"
         )
     inputs, x = common.clip_input(
         input_shape, input_tensor, (10, 112, 112, 3), min_size=2**depth, name=name
@@ -120,7 +120,12 @@ def LateFusion(
             f"Received: input_shape={tuple(x.shape[1:])}"
         )
     cnn = frame_backbone(
-        backbone, tuple(x.shape[2:]), width=width, depth=depth, pooling=None, family=name
+        backbone,
+        tuple(x.shape[2:]),
+        width=width,
+        depth=depth,
+        pooling=None,
+        family=name,
     )
     x = keras.layers.TimeDistributed(cnn, name="frame_features")(x)
     if include_top:
@@ -211,7 +216,9 @@ def EarlyFusion(
             f"be known. Received: input_shape={tuple(x.shape[1:])}"
         )
     x = keras.layers.Permute((2, 3, 1, 4), name="frames_last")(x)
-    x = keras.layers.Reshape((height, width_px, frames * channels), name="stack_frames")(x)
+    x = keras.layers.Reshape(
+        (height, width_px, frames * channels), name="stack_frames"
+    )(x)
     x = keras.layers.Conv2D(
         width, fusion_kernel_size, padding="same", use_bias=False, name="fusion_conv"
     )(x)
@@ -305,7 +312,7 @@ def SlowFusion(
             f"time_strides={time_strides}, depth={depth}"
         )
     min_frames = 1
-    for kernel, stride in reversed(list(zip(time_kernels, time_strides))):
+    for kernel, stride in reversed(list(zip(time_kernels, time_strides, strict=True))):
         min_frames = (min_frames - 1) * stride + kernel
     inputs, x = common.clip_input(
         input_shape,
@@ -319,7 +326,9 @@ def SlowFusion(
         kernel = time_kernels[i] if i < len(time_kernels) else 1
         stride = time_strides[i] if i < len(time_strides) else 1
         prefix = f"conv{i + 1}"
-        x = keras.layers.ZeroPadding3D(((0, 0), (1, 1), (1, 1)), name=f"{prefix}_pad")(x)
+        x = keras.layers.ZeroPadding3D(((0, 0), (1, 1), (1, 1)), name=f"{prefix}_pad")(
+            x
+        )
         x = keras.layers.Conv3D(
             width * 2 ** min(i, 3),
             (kernel, 3, 3),

@@ -91,7 +91,11 @@ def RecurrentCNN(
     for i, units in enumerate(filters):
         last = i == len(filters) - 1
         x = ConvGRU(
-            units, kernel_size, padding="same", return_sequences=not last, name=f"conv_gru{i + 1}"
+            units,
+            kernel_size,
+            padding="same",
+            return_sequences=not last,
+            name=f"conv_gru{i + 1}",
         )(x)
         if not last:
             x = keras.layers.MaxPooling3D((1, 2, 2), name=f"pool{i + 1}")(x)

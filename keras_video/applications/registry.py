@@ -17,13 +17,9 @@ import dataclasses
 
 from keras_video.applications.c3d import C3D
 from keras_video.applications.cnn_rnn import CNNRNN
-from keras_video.applications.fusion import EarlyFusion
-from keras_video.applications.fusion import LateFusion
-from keras_video.applications.fusion import SlowFusion
+from keras_video.applications.fusion import EarlyFusion, LateFusion, SlowFusion
 from keras_video.applications.recurrent_cnn import RecurrentCNN
-from keras_video.applications.resnet3d import MC3
-from keras_video.applications.resnet3d import R2Plus1D
-from keras_video.applications.resnet3d import R3D
+from keras_video.applications.resnet3d import MC3, R3D, R2Plus1D
 from keras_video.applications.single_frame import SingleFrame
 from keras_video.applications.slowfast import SlowFast
 from keras_video.applications.two_stream import TwoStream
@@ -71,7 +67,8 @@ def build_tiny(name, **kwargs):
     """Builds the tiny version of `name`; `kwargs` override its configuration."""
     if name not in MODELS:
         raise ValueError(
-            f"Unknown model {name!r}. Available: {list_models()}. Received: name={name!r}"
+            f"Unknown model {name!r}. Available: {list_models()}. "
+            f"Received: name={name!r}"
         )
     entry = MODELS[name]
     config = {"input_shape": entry.input_shape, **entry.tiny, **kwargs}

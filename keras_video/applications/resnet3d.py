@@ -9,7 +9,7 @@ weights can be converted tensor by tensor.
 
 ```
 clip (T, H, W, 3)
-  -> stem: Conv (3, 7, 7) stride (1, 2, 2), 64 ch       [R(2+1)D: (1,7,7) 45 ch -> (3,1,1)]
+  -> stem: Conv (3, 7, 7) stride (1, 2, 2), 64 ch  [R(2+1)D: (1,7,7) 45 ch, (3,1,1)]
   -> conv2_x: blocks, 64 ch, stride 1
   -> conv3_x: blocks, 128 ch, stride 2 (MC3: (1, 2, 2))
   -> conv4_x: blocks, 256 ch, stride 2 (MC3: (1, 2, 2))
@@ -155,6 +155,7 @@ def VideoResNet(
     name="video_resnet",
     base_filters=64,
     stem_type=None,
+    weights_name=None,
 ):
     """Builds a torchvision-style video ResNet (the public variants call this).
 
@@ -165,13 +166,20 @@ def VideoResNet(
         base_filters: channels of the stem and of `conv2`; later stages double
             it. 64 is the published network; 8 or 16 make a small test model.
         stem_type: `"3d"` or `"2plus1d"`; defaults to `conv_types[0]`.
+        weights_name: the architecture's key in `common.PRESETS`
+            (`"r3d_18"`, ...); defaults to `name`.
         (the other arguments are those of `keras.applications.ResNet50`.)
     """
     if depth not in DEPTHS:
         raise ValueError(
-            f"{name}: `depth` must be one of {sorted(DEPTHS)}. Received: depth={depth!r}"
+            f"{name}: `depth` must be one of {sorted(DEPTHS)}. "
+            f"Received: depth={depth!r}"
         )
-    if isinstance(base_filters, bool) or not isinstance(base_filters, int) or base_filters < 1:
+    if (
+        isinstance(base_filters, bool)
+        or not isinstance(base_filters, int)
+        or base_filters < 1
+    ):
         raise ValueError(
             f"{name}: `base_filters` must be a positive integer. "
             f"Received: base_filters={base_filters!r}"
@@ -185,7 +193,9 @@ def VideoResNet(
 
     stem_type = stem_type or ("2plus1d" if conv_types[0] == "2plus1d" else "3d")
     x = stem(x, base_filters, stem_type)
-    for stage, (num_blocks, conv_type) in enumerate(zip(blocks, conv_types)):
+    for stage, (num_blocks, conv_type) in enumerate(
+        zip(blocks, conv_types, strict=True)
+    ):
         filters = base_filters * 2**stage
         for block in range(num_blocks):
             stride = 2 if stage > 0 and block == 0 else 1
@@ -199,7 +209,7 @@ def VideoResNet(
     else:
         x = common.pool_features(x, pooling)
     model = keras.Model(inputs, x, name=name)
-    return common.load_weights(model, weights, name)
+    return common.load_weights(model, weights, weights_name or name)
 
 
 def R3D(
@@ -273,6 +283,7 @@ def R3D(
         classes=classes,
         classifier_activation=classifier_activation,
         name=name or f"r3d_{depth}",
+        weights_name=f"r3d_{depth}",
         base_filters=base_filters,
     )
 
@@ -349,6 +360,7 @@ def MC3(
         classes=classes,
         classifier_activation=classifier_activation,
         name=name or f"mc3_{depth}",
+        weights_name=f"mc3_{depth}",
         base_filters=base_filters,
     )
 
@@ -398,7 +410,8 @@ def R2Plus1D(
 
     Output shape:
         `(batch, classes)` with `include_top=True`. Otherwise
-        `(batch, ceil(frames / 8), ceil(height / 16), ceil(width / 16), 8 * base_filters)`,
+        `(batch, ceil(frames / 8), ceil(height / 16), ceil(width / 16), C)` with
+        `C = 8 * base_filters`,
         or `(batch, 8 * base_filters)` with `pooling`.
 
     Example:
@@ -416,7 +429,9 @@ def R2Plus1D(
         Recognition", CVPR 2018. https://arxiv.org/abs/1711.11248
     """
     if depth not in (18, 34):
-        raise ValueError(f"R2Plus1D: `depth` must be 18 or 34. Received: depth={depth!r}")
+        raise ValueError(
+            f"R2Plus1D: `depth` must be 18 or 34. Received: depth={depth!r}"
+        )
     return VideoResNet(
         ("2plus1d",) * 4,
         depth,
@@ -428,5 +443,6 @@ def R2Plus1D(
         classes=classes,
         classifier_activation=classifier_activation,
         name=name or f"r2plus1d_{depth}",
+        weights_name=f"r2plus1d_{depth}",
         base_filters=base_filters,
     )

@@ -1,4 +1,4 @@
-"""The single-frame baseline: a 2D CNN on every frame, class scores averaged over time."""
+"""The single-frame baseline: a 2D CNN per frame, class scores averaged over time."""
 
 import keras
 

@@ -10,8 +10,11 @@ the video with `tau = alpha * 2` for that sampling: SlowFast 4x16 is `tau=16`,
 `alpha=8`; SlowFast 8x8 is `tau=8`, `alpha=4`.
 
 ```
-clip (T, H, W, 3) ─┬─ every alpha-th frame ─ slow stem (1,7,7) 64 ─ pool ─┬─ fuse ─ res2 ─ fuse ─ res3 ─ fuse ─ res4 ─ fuse ─ res5 ─ avg ─┐
-                   └──────────────────────── fast stem (5,7,7) 8 ─ pool ──┴─────── res2 ─┴──── res3 ─┴──── res4 ─┴──── res5 ─ avg ─ concat ─ dropout ─ fc
+clip (T, H, W, 3)
+  ├─ every alpha-th frame ─ slow stem (1,7,7) 64 ─ pool ─ +fuse ─ res2 ─ +fuse ─ ...
+  └─ fast stem (5,7,7) 8 ─ pool ────────────────────────┴─ res2 ──────┴─ ...
+  ... res3 ─ +fuse ─ res4 ─ +fuse ─ res5 ─ avg pool ─┐
+  ... res3 ───┴──── res4 ───┴──── res5 ─ avg pool ─ concat ─ dropout ─ predictions
 ```
 
 Slow pathway: temporal kernel 1 in the stem, res2 and res3 ("2D" there), 3 in
@@ -66,7 +69,9 @@ def bottleneck_block(x, filters, stride, time_kernel, name):
     begins as the identity.
     """
     if stride != 1 or x.shape[-1] != 4 * filters:
-        shortcut = _conv(x, 4 * filters, (1, 1, 1), (1, stride, stride), f"{name}_0_conv")
+        shortcut = _conv(
+            x, 4 * filters, (1, 1, 1), (1, stride, stride), f"{name}_0_conv"
+        )
         shortcut = _batch_norm(shortcut, f"{name}_0_bn")
     else:
         shortcut = x
@@ -86,8 +91,12 @@ def _stem(x, filters, time_kernel, name):
     x = _conv(x, filters, (time_kernel, 7, 7), (1, 2, 2), f"{name}_conv1_conv")
     x = _batch_norm(x, f"{name}_conv1_bn")
     x = keras.layers.Activation("relu", name=f"{name}_conv1_relu")(x)
-    x = keras.layers.ZeroPadding3D(((0, 0), (1, 1), (1, 1)), name=f"{name}_pool1_pad")(x)
-    return keras.layers.MaxPooling3D((1, 3, 3), strides=(1, 2, 2), name=f"{name}_pool1_pool")(x)
+    x = keras.layers.ZeroPadding3D(((0, 0), (1, 1), (1, 1)), name=f"{name}_pool1_pad")(
+        x
+    )
+    return keras.layers.MaxPooling3D(
+        (1, 3, 3), strides=(1, 2, 2), name=f"{name}_pool1_pool"
+    )(x)
 
 
 def SlowFast(
@@ -175,17 +184,22 @@ def SlowFast(
     if stage_blocks is None:
         if depth not in DEPTHS:
             raise ValueError(
-                f"{family}: `depth` must be one of {sorted(DEPTHS)}. Received: depth={depth!r}"
+                f"{family}: `depth` must be one of {sorted(DEPTHS)}. "
+                f"Received: depth={depth!r}"
             )
         stage_blocks = DEPTHS[depth]
     stage_blocks = tuple(stage_blocks)
-    if len(stage_blocks) != 4 or not all(isinstance(b, int) and b > 0 for b in stage_blocks):
+    if len(stage_blocks) != 4 or not all(
+        isinstance(b, int) and b > 0 for b in stage_blocks
+    ):
         raise ValueError(
             f"{family}: `stage_blocks` must be 4 positive integers. "
             f"Received: stage_blocks={stage_blocks!r}"
         )
     if isinstance(tau, bool) or not isinstance(tau, int) or tau < 2:
-        raise ValueError(f"{family}: `tau` must be an integer >= 2. Received: tau={tau!r}")
+        raise ValueError(
+            f"{family}: `tau` must be an integer >= 2. Received: tau={tau!r}"
+        )
     alpha = tau // 2 if alpha is None else alpha
     if isinstance(alpha, bool) or not isinstance(alpha, int) or alpha < 1:
         raise ValueError(
@@ -199,7 +213,11 @@ def SlowFast(
         )
     fusion_kernel = fusion_kernel or FUSION_KERNELS.get(alpha, 5)
     inputs, x = common.clip_input(
-        input_shape, input_tensor, (32, 224, 224, 3), min_frames=alpha, min_size=32,
+        input_shape,
+        input_tensor,
+        (32, 224, 224, 3),
+        min_frames=alpha,
+        min_size=32,
         name=family,
     )
     frames = x.shape[1]
@@ -230,19 +248,27 @@ def SlowFast(
             stride = 2 if stage > 0 and block == 0 else 1
             prefix = f"conv{stage + 2}_block{block + 1}"
             slow = bottleneck_block(
-                slow, base_filters * 2**stage, stride, SLOW_TIME_KERNELS[stage + 1],
+                slow,
+                base_filters * 2**stage,
+                stride,
+                SLOW_TIME_KERNELS[stage + 1],
                 f"slow_{prefix}",
             )
             fast = bottleneck_block(
-                fast, fast_filters * 2**stage, stride, FAST_TIME_KERNELS[stage + 1],
+                fast,
+                fast_filters * 2**stage,
+                stride,
+                FAST_TIME_KERNELS[stage + 1],
                 f"fast_{prefix}",
             )
         if stage < 3:
             slow = fuse(slow, fast, f"conv{stage + 2}")
 
     if include_top or pooling is not None:
-        pool = keras.layers.GlobalMaxPooling3D if pooling == "max" and not include_top else (
-            keras.layers.GlobalAveragePooling3D
+        pool = (
+            keras.layers.GlobalMaxPooling3D
+            if pooling == "max" and not include_top
+            else (keras.layers.GlobalAveragePooling3D)
         )
         kind = "max" if pool is keras.layers.GlobalMaxPooling3D else "avg"
         slow = pool(name=f"slow_{kind}_pool")(slow)

@@ -110,7 +110,8 @@ def TwoStream(
     common.check_top_arguments(include_top, weights, classes, pooling, name)
     if fusion not in FUSIONS:
         raise ValueError(
-            f"{name}: `fusion` must be one of {list(FUSIONS)}. Received: fusion={fusion!r}"
+            f"{name}: `fusion` must be one of {list(FUSIONS)}. "
+            f"Received: fusion={fusion!r}"
         )
     _check_stream(rgb_model, "rgb", name)
     _check_stream(flow_model, "flow", name)
@@ -156,12 +157,16 @@ def TwoStream(
     )
     if rgb_model is None:
         rgb_model = SingleFrame(
-            input_shape=tuple(rgb.shape[1:]), name="rgb_stream", dropout_rate=dropout_rate,
+            input_shape=tuple(rgb.shape[1:]),
+            name="rgb_stream",
+            dropout_rate=dropout_rate,
             **stream_args,
         )
     if flow_model is None:
         flow_model = EarlyFusion(
-            input_shape=tuple(flow.shape[1:]), name="flow_stream", dropout_rate=dropout_rate,
+            input_shape=tuple(flow.shape[1:]),
+            name="flow_stream",
+            dropout_rate=dropout_rate,
             **stream_args,
         )
     rgb = rgb_model(rgb)

@@ -35,8 +35,10 @@ class WeightedFusion(keras.layers.Layer):
         self.normalize = bool(normalize)
 
     def build(self, input_shape):
-        if not isinstance(input_shape, (list, tuple)) or len(input_shape) < 2 or not all(
-            isinstance(s, (list, tuple)) for s in input_shape
+        if (
+            not isinstance(input_shape, (list, tuple))
+            or len(input_shape) < 2
+            or not all(isinstance(s, (list, tuple)) for s in input_shape)
         ):
             raise ValueError(
                 "WeightedFusion is called on a list of at least 2 tensors. "
@@ -46,7 +48,7 @@ class WeightedFusion(keras.layers.Layer):
         for shape in shapes[1:]:
             if len(shape) != len(shapes[0]) or any(
                 a is not None and b is not None and a != b
-                for a, b in zip(shape[1:], shapes[0][1:])
+                for a, b in zip(shape[1:], shapes[0][1:], strict=True)
             ):
                 raise ValueError(
                     "WeightedFusion needs inputs of one shape. "
@@ -55,7 +57,9 @@ class WeightedFusion(keras.layers.Layer):
         n = len(shapes)
         self.fusion_weights = self.add_weight(
             shape=(n,),
-            initializer="zeros" if self.normalize else keras.initializers.Constant(1 / n),
+            initializer="zeros"
+            if self.normalize
+            else keras.initializers.Constant(1 / n),
             name="fusion_weights",
         )
 

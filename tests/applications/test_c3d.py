@@ -1,9 +1,13 @@
+import keras
+import numpy as np
 import pytest
 
 from keras_video.applications import C3D
-from tests.applications.checks import check_application
-from tests.applications.checks import fast_jax_init  # noqa: F401
-from tests.applications.checks import trainable_params
+from tests.applications.checks import (
+    check_application,
+    fast_jax_init,  # noqa: F401
+    trainable_params,
+)
 
 pytestmark = pytest.mark.usefixtures("fast_jax_init")
 
@@ -56,3 +60,16 @@ def test_sports1m_params():
     # without its 487-way fc8: 77,995,776.
     assert trainable_params(lambda: C3D(classes=487)) == 79_991_015
     assert trainable_params(lambda: C3D(include_top=False)) == 27_655_936
+
+
+def test_weights_from_a_path(tmp_path):
+    model = C3D(classes=5, **TINY)
+    path = tmp_path / "c3d.weights.h5"
+    model.save_weights(path)
+    again = C3D(classes=5, weights=str(path), **TINY)
+    for a, b in zip(model.weights, again.weights, strict=True):
+        np.testing.assert_array_equal(
+            keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b)
+        )
+    with pytest.raises(ValueError, match="weights"):
+        C3D(weights="no_such_preset", **TINY)

@@ -2,8 +2,10 @@ import numpy as np
 import pytest
 
 from keras_video.applications import CNNRNN
-from tests.applications.checks import check_application
-from tests.applications.checks import fast_jax_init  # noqa: F401
+from tests.applications.checks import (
+    check_application,
+    fast_jax_init,  # noqa: F401
+)
 
 pytestmark = pytest.mark.usefixtures("fast_jax_init")
 
@@ -26,7 +28,9 @@ def test_frozen_backbone_has_no_trainable_weights():
     cnn_weights = len(trainable.get_layer("frame_features").trainable_weights)
     assert cnn_weights > 0
     assert frozen.get_layer("frame_features").trainable_weights == []
-    assert len(frozen.trainable_weights) == len(trainable.trainable_weights) - cnn_weights
+    assert (
+        len(frozen.trainable_weights) == len(trainable.trainable_weights) - cnn_weights
+    )
 
 
 def test_features_without_top():

@@ -1,10 +1,10 @@
 import pytest
 
-from keras_video.applications import EarlyFusion
-from keras_video.applications import LateFusion
-from keras_video.applications import SlowFusion
-from tests.applications.checks import check_application
-from tests.applications.checks import fast_jax_init  # noqa: F401
+from keras_video.applications import EarlyFusion, LateFusion, SlowFusion
+from tests.applications.checks import (
+    check_application,
+    fast_jax_init,  # noqa: F401
+)
 
 pytestmark = pytest.mark.usefixtures("fast_jax_init")
 
@@ -34,8 +34,14 @@ def test_features_without_top():
     slow = SlowFusion(include_top=False, input_shape=(10, 32, 32, 3), **SMALL)
     # time 10 -> 4 -> 2 -> 1 (kernels 4, 2, 2, strides 2)
     assert tuple(slow.output.shape) == (None, 1, 4, 4, 16)
-    for constructor, shape in ((LateFusion, CLIP), (EarlyFusion, CLIP), (SlowFusion, (10, 32, 32, 3))):
-        pooled = constructor(include_top=False, pooling="avg", input_shape=shape, **SMALL)
+    for constructor, shape in (
+        (LateFusion, CLIP),
+        (EarlyFusion, CLIP),
+        (SlowFusion, (10, 32, 32, 3)),
+    ):
+        pooled = constructor(
+            include_top=False, pooling="avg", input_shape=shape, **SMALL
+        )
         assert tuple(pooled.output.shape) == (None, 16)
 
 

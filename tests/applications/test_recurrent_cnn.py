@@ -3,8 +3,10 @@ import numpy as np
 import pytest
 
 from keras_video.applications import RecurrentCNN
-from tests.applications.checks import check_application
-from tests.applications.checks import fast_jax_init  # noqa: F401
+from tests.applications.checks import (
+    check_application,
+    fast_jax_init,  # noqa: F401
+)
 
 pytestmark = pytest.mark.usefixtures("fast_jax_init")
 
@@ -16,7 +18,9 @@ def test_tiny_output_and_round_trip(tmp_path):
 
 
 def test_grid_layers_and_shapes():
-    model = RecurrentCNN(filters=(4, 8, 16), include_top=False, input_shape=(8, 32, 32, 3))
+    model = RecurrentCNN(
+        filters=(4, 8, 16), include_top=False, input_shape=(8, 32, 32, 3)
+    )
     assert tuple(model.get_layer("conv_gru1").output.shape) == (None, 8, 32, 32, 4)
     assert tuple(model.get_layer("conv_gru2").output.shape) == (None, 8, 16, 16, 8)
     # the last layer returns its final state only

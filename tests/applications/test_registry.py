@@ -1,5 +1,6 @@
 import inspect
 
+import keras
 import pytest
 
 from keras_video import applications
@@ -9,7 +10,13 @@ from tests.applications.checks import fast_jax_init  # noqa: F401
 pytestmark = pytest.mark.usefixtures("fast_jax_init")
 
 ZOO_MODULES = {
-    "c3d", "cnn_rnn", "fusion", "recurrent_cnn", "resnet3d", "single_frame", "slowfast",
+    "c3d",
+    "cnn_rnn",
+    "fusion",
+    "recurrent_cnn",
+    "resnet3d",
+    "single_frame",
+    "slowfast",
     "two_stream",
 }
 
@@ -32,15 +39,31 @@ def test_tiny_builds_with_the_shared_signature(name):
     model = registry.build_tiny(name, classes=4)
     assert tuple(model.output.shape) == (None, 4)
     assert [tuple(x.shape[1:]) for x in model.inputs] == [
-        entry.input_shape, *entry.extra_inputs
+        entry.input_shape,
+        *entry.extra_inputs,
     ]
     params = inspect.signature(entry.constructor).parameters
     assert list(params)[:8] == [
-        "include_top", "weights", "input_tensor", "input_shape", "pooling", "classes",
-        "classifier_activation", "name",
+        "include_top",
+        "weights",
+        "input_tensor",
+        "input_shape",
+        "pooling",
+        "classes",
+        "classifier_activation",
+        "name",
     ]
 
 
 def test_unknown_model_raises():
     with pytest.raises(ValueError, match="Unknown model"):
         registry.build_tiny("alexnet3d")
+
+
+@pytest.mark.parametrize("name", ["r3d_18", "single_frame", "slowfast", "c3d"])
+def test_input_tensor(name):
+    entry = registry.MODELS[name]
+    clip = keras.Input(entry.input_shape, name="my_clip")
+    model = registry.build_tiny(name, input_tensor=clip, classes=3)
+    assert model.inputs[0] is clip
+    assert tuple(model.output.shape) == (None, 3)

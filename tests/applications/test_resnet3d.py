@@ -1,12 +1,11 @@
 import pytest
 
-from keras_video.applications import MC3
-from keras_video.applications import R2Plus1D
-from keras_video.applications import R3D
-from keras_video.applications import resnet3d
-from tests.applications.checks import check_application
-from tests.applications.checks import fast_jax_init  # noqa: F401
-from tests.applications.checks import trainable_params
+from keras_video.applications import MC3, R3D, R2Plus1D, resnet3d
+from tests.applications.checks import (
+    check_application,
+    fast_jax_init,  # noqa: F401
+    trainable_params,
+)
 
 pytestmark = pytest.mark.usefixtures("fast_jax_init")
 
@@ -45,7 +44,12 @@ def test_features_without_top(constructor, frames, channels):
 def test_layer_names_follow_keras_resnet():
     model = R3D(**TINY)
     names = {layer.name for layer in model.layers}
-    assert {"conv1_conv", "conv1_bn", "conv2_block1_1_conv", "conv3_block1_0_conv"} <= names
+    assert {
+        "conv1_conv",
+        "conv1_bn",
+        "conv2_block1_1_conv",
+        "conv3_block1_0_conv",
+    } <= names
     assert {"conv5_block2_out", "avg_pool", "predictions"} <= names
     r2p1 = {layer.name for layer in R2Plus1D(**TINY).layers}
     assert {"conv1_s", "conv2_block1_1_conv_s", "conv2_block1_1_conv_t"} <= r2p1

@@ -3,8 +3,10 @@ import numpy as np
 import pytest
 
 from keras_video.applications import SingleFrame
-from tests.applications.checks import check_application
-from tests.applications.checks import fast_jax_init  # noqa: F401
+from tests.applications.checks import (
+    check_application,
+    fast_jax_init,  # noqa: F401
+)
 
 pytestmark = pytest.mark.usefixtures("fast_jax_init")
 
@@ -19,7 +21,9 @@ def test_static_clip_scores_equal_one_frame():
     # Per-frame scores averaged over time: a clip of one repeated frame
     # scores as that frame, and frame order does not matter.
     model = SingleFrame(classes=5, classifier_activation=None, **TINY)
-    frames = np.random.default_rng(0).standard_normal((1, 8, 32, 32, 3)).astype("float32")
+    frames = (
+        np.random.default_rng(0).standard_normal((1, 8, 32, 32, 3)).astype("float32")
+    )
     static = np.repeat(frames[:, :1], 8, axis=1)
     frame_model = keras.Model(model.input, model.get_layer("frame_logits").output)
     per_frame = keras.ops.convert_to_numpy(frame_model(static))
@@ -43,7 +47,10 @@ def test_features_without_top():
 
 def test_keras_applications_backbone_by_name():
     model = SingleFrame(
-        backbone="MobileNetV2", include_top=False, pooling="avg", input_shape=(2, 32, 32, 3)
+        backbone="MobileNetV2",
+        include_top=False,
+        pooling="avg",
+        input_shape=(2, 32, 32, 3),
     )
     assert tuple(model.output.shape) == (None, 1280)
 

@@ -3,13 +3,17 @@ import numpy as np
 import pytest
 
 from keras_video.applications import SlowFast
-from tests.applications.checks import check_application
-from tests.applications.checks import fast_jax_init  # noqa: F401
-from tests.applications.checks import trainable_params
+from tests.applications.checks import (
+    check_application,
+    fast_jax_init,  # noqa: F401
+    trainable_params,
+)
 
 pytestmark = pytest.mark.usefixtures("fast_jax_init")
 
-TINY = dict(base_filters=16, stage_blocks=(1, 1, 1, 1), alpha=4, input_shape=(8, 32, 32, 3))
+TINY = dict(
+    base_filters=16, stage_blocks=(1, 1, 1, 1), alpha=4, input_shape=(8, 32, 32, 3)
+)
 
 
 def test_tiny_output_and_round_trip(tmp_path):
@@ -19,7 +23,9 @@ def test_tiny_output_and_round_trip(tmp_path):
 def test_slow_pathway_takes_every_alpha_th_frame():
     model = SlowFast(include_top=False, **TINY)
     sampler = keras.Model(model.input, model.get_layer("slow_sample").output)
-    clip = np.arange(8, dtype="float32").reshape(1, 8, 1, 1, 1) * np.ones((1, 8, 32, 32, 3), "float32")
+    clip = np.arange(8, dtype="float32").reshape(1, 8, 1, 1, 1) * np.ones(
+        (1, 8, 32, 32, 3), "float32"
+    )
     slow = keras.ops.convert_to_numpy(sampler(clip))
     np.testing.assert_array_equal(slow[0, :, 0, 0, 0], [0.0, 4.0])
 

@@ -2,11 +2,12 @@ import keras
 import numpy as np
 import pytest
 
-from keras_video.applications import SingleFrame
-from keras_video.applications import TwoStream
-from tests.applications.checks import check_application
-from tests.applications.checks import fast_jax_init  # noqa: F401
-from tests.applications.checks import random_inputs
+from keras_video.applications import SingleFrame, TwoStream
+from tests.applications.checks import (
+    check_application,
+    fast_jax_init,  # noqa: F401
+    random_inputs,
+)
 
 pytestmark = pytest.mark.usefixtures("fast_jax_init")
 
@@ -16,7 +17,10 @@ TINY = dict(width=4, depth=3, input_shape=(8, 32, 32, 3))
 @pytest.mark.parametrize("fusion", ["average", "weighted", "concat"])
 def test_tiny_output_and_round_trip(fusion, tmp_path):
     model = TwoStream(fusion=fusion, classes=5, **TINY)
-    assert [tuple(x.shape) for x in model.inputs] == [(None, 8, 32, 32, 3), (None, 8, 32, 32, 2)]
+    assert [tuple(x.shape) for x in model.inputs] == [
+        (None, 8, 32, 32, 3),
+        (None, 8, 32, 32, 2),
+    ]
     check_application(model, (2, 5), tmp_path)
 
 
@@ -37,10 +41,17 @@ def test_weighted_fusion_weights_are_trainable():
 
 
 def test_stacked_flow_and_custom_rgb_model(tmp_path):
-    rgb = SingleFrame(width=4, depth=3, classes=3, classifier_activation=None,
-                      input_shape=(4, 32, 32, 3), name="my_rgb")
-    model = TwoStream(rgb_model=rgb, classes=3, width=4, depth=3,
-                      flow_input_shape=(1, 32, 32, 20))
+    rgb = SingleFrame(
+        width=4,
+        depth=3,
+        classes=3,
+        classifier_activation=None,
+        input_shape=(4, 32, 32, 3),
+        name="my_rgb",
+    )
+    model = TwoStream(
+        rgb_model=rgb, classes=3, width=4, depth=3, flow_input_shape=(1, 32, 32, 20)
+    )
     assert tuple(model.inputs[1].shape) == (None, 1, 32, 32, 20)
     check_application(model, (2, 3), tmp_path)
 

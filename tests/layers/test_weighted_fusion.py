@@ -22,7 +22,7 @@ def test_weights_as_numpy_reference(tmp_path):
         v = np.array([0.5, -1.0, 2.0], "float32")
         layer.fusion_weights.assign(v)
         w = np.exp(v) / np.exp(v).sum() if normalize else v
-        expected = sum(wi * x for wi, x in zip(w, xs))
+        expected = sum(wi * x for wi, x in zip(w, xs, strict=True))
         out = keras.ops.convert_to_numpy(layer(xs))
         np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
 
