@@ -385,8 +385,10 @@ def train(
                 recipe, data_dir, verbose=verbose not in (0, False)
             )
             num_train = len(train_ds.file_paths) * recipe.num_clips
-            if distribute and keras.backend.backend() == "jax":
-                # Every device gets an equal share of each batch.
+            if distribute:
+                # Every device gets an equal share of each batch (JAX needs it;
+                # Keras' TF trainer fails on uneven per-replica batches). The
+                # final video-level evaluation still sees every video.
                 batch = recipe.batch_size - recipe.batch_size % replicas
                 train_ds = train_ds.unbatch().batch(batch, drop_remainder=True)
                 val_ds = val_ds.unbatch().batch(batch, drop_remainder=True)

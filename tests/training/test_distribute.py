@@ -28,7 +28,7 @@ from keras_video.training import train
 root = tempfile.mkdtemp()
 write_motion_dataset(os.path.join(root, "data"), 3, seed=0, image_size=(16, 16),
                      num_frames=4, classes=("left", "right", "up", "down"))
-out = train(tiny_recipe(epochs=1, batch_size=4), os.path.join(root, "data"),
+out = train(tiny_recipe(epochs=1, batch_size=2), os.path.join(root, "data"),
             os.path.join(root, "run"), distribute=True, verbose=0, tensorboard=False)
 print(json.dumps({"replicas": out["replicas"], "loss": out["history"]["loss"],
                   "top1": out["eval"]["top1"]}))

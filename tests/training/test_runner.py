@@ -138,10 +138,16 @@ def test_shipped_recipes_load():
 
     names = sorted(
         os.path.join(d, f)
-        for d, _, fs in os.walk(ROOT / "recipes")
+        for d, _, fs in os.walk(ROOT / "recipes" / "classification")
         for f in fs
         if f.endswith(".py") and not f.startswith("_")
     )
     assert names
     for name in names:
         assert isinstance(load_recipe(name), Recipe), name
+    from keras_video.cli import _load_tune_config
+
+    tune = _load_tune_config(str(ROOT / "recipes" / "tuning" / "motion_search.py"))
+    assert set(tune["hypermodel"]["families"]) <= {
+        "early_fusion", "c3d", "r2plus1d_18", "cnn_rnn"
+    }  # fmt: skip
