@@ -4,6 +4,7 @@ Each sub-command is a function `_cmd_<name>(args)` registered in `_parser()`.
 """
 
 import argparse
+import os
 import sys
 
 from keras_video.version import __version__
@@ -55,11 +56,244 @@ def _add_prepare(subparsers):
     p.set_defaults(func=_cmd_prepare)
 
 
+# --- training: `train`, `evaluate`, `export`, `tune` --------------------------
+
+
+def _cmd_train(args):
+    from keras_video.training import apply_overrides, load_recipe, train
+
+    recipe = load_recipe(args.recipe)
+    overrides = list(args.overrides)
+    for flag, key in ((args.epochs, "epochs"), (args.batch_size, "batch_size"),
+                      (args.precision, "precision"), (args.seed, "seed")):  # fmt: skip
+        if flag is not None:
+            overrides.append(f"{key}={flag!r}")
+    recipe = apply_overrides(recipe, overrides)
+    output = args.output or os.path.join(
+        "runs", os.path.splitext(os.path.basename(args.recipe))[0]
+    )
+    result = train(
+        recipe,
+        args.data,
+        output,
+        distribute=args.distribute,
+        verbose=0 if args.quiet else "auto",
+        evaluate=not args.no_eval,
+    )
+    print(f"model: {result['model_path']}  (precision {result['policy']})")
+    if result["eval"] is not None:
+        e = result["eval"]
+        print(
+            f"video top-1 {e['top1']:.4f}  top-5 {e['top5']:.4f}  "
+            f"({e['num_videos']} videos x {e['num_clips']} clips x "
+            f"{e['num_crops']} crops)"
+        )
+    return 0
+
+
+def _add_train(subparsers):
+    p = subparsers.add_parser(
+        "train",
+        help="train a recipe (resumes after an interruption)",
+        description="Train RECIPE on --data. Run the same command again after an "
+        "interruption: it resumes from the last finished epoch. Extra arguments "
+        "`key=value` override recipe fields (model_args.NAME=value for the model).",
+    )
+    p.add_argument("recipe", help="recipe .py file, module, or recipe name")
+    p.add_argument("--data", required=True, help="class folders, or train/ + val/")
+    p.add_argument("--output", help="run folder (default runs/<recipe name>)")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--seed", type=int)
+    p.add_argument(
+        "--precision", choices=("auto", "float32", "mixed_float16", "mixed_bfloat16")
+    )
+    p.add_argument(
+        "--distribute",
+        action="store_true",
+        help="all local devices: MirroredStrategy (TF) or DataParallel (JAX)",
+    )
+    p.add_argument("--no-eval", action="store_true", help="skip the video-level eval")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("overrides", nargs="*", metavar="key=value")
+    p.set_defaults(func=_cmd_train)
+
+
+def _load_run_model(path):
+    """A saved `.keras` model, its recipe and class names (from its run folder)."""
+    import json
+
+    import keras
+
+    from keras_video.training import Recipe
+
+    folder = os.path.dirname(os.path.abspath(path))
+    candidates = [folder, os.path.dirname(folder)]  # run/ or run/checkpoints/
+    recipe, class_names = None, None
+    for d in candidates:
+        if recipe is None and os.path.isfile(os.path.join(d, "recipe.json")):
+            recipe = Recipe.load_json(os.path.join(d, "recipe.json"))
+        if class_names is None and os.path.isfile(os.path.join(d, "class_names.json")):
+            with open(os.path.join(d, "class_names.json")) as f:
+                class_names = json.load(f)
+    model = keras.saving.load_model(path)
+    return model, recipe, class_names
+
+
+def _cmd_evaluate(args):
+    import json
+
+    from keras_video.data.datasets import VIDEO_FORMATS
+    from keras_video.training import Recipe, apply_overrides, evaluate_videos
+
+    model, recipe, class_names = _load_run_model(args.model)
+    if recipe is None:
+        clip_length, height, width = model.inputs[0].shape[1:4]
+        recipe = Recipe(clip_length=clip_length, image_size=(height, width))
+    recipe = apply_overrides(recipe, args.overrides)
+    if class_names is None:
+        class_names = sorted(
+            d
+            for d in os.listdir(args.data)
+            if os.path.isdir(os.path.join(args.data, d))
+        )
+    paths, labels = [], []
+    for label, name in enumerate(class_names):
+        folder = os.path.join(args.data, name)
+        if not os.path.isdir(folder):
+            continue
+        for f in sorted(os.listdir(folder)):
+            if f.lower().endswith(VIDEO_FORMATS):
+                paths.append(os.path.join(folder, f))
+                labels.append(label)
+    if not paths:
+        raise SystemExit(
+            f"keras-video evaluate: no videos in class folders of {args.data}"
+        )
+    result = evaluate_videos(
+        model, paths, labels, recipe, num_clips=args.num_clips,
+        num_crops=args.num_crops, batch_size=args.batch_size,
+    )  # fmt: skip
+    result.pop("predictions")
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def _add_evaluate(subparsers):
+    p = subparsers.add_parser(
+        "evaluate",
+        help="video-level top-1 / top-5 of a trained model",
+        description="Average num_clips x num_crops clip predictions per video and "
+        "report video-level top-1 and top-5. The clip settings come from the run's "
+        "recipe.json (beside the model), overridable with key=value.",
+    )
+    p.add_argument("model", help="a .keras model written by `keras-video train`")
+    p.add_argument("--data", required=True, help="folder of class folders")
+    p.add_argument("--num-clips", type=int)
+    p.add_argument("--num-crops", type=int, choices=(1, 3))
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("overrides", nargs="*", metavar="key=value")
+    p.set_defaults(func=_cmd_evaluate)
+
+
+def _cmd_export(args):
+    from keras_video.training.export import export_model
+
+    path = export_model(args.model, args.output, format=args.format)
+    print(f"exported {args.model} -> {path} ({args.format})")
+    return 0
+
+
+def _add_export(subparsers):
+    p = subparsers.add_parser(
+        "export",
+        help="export a trained model for serving (SavedModel)",
+        description="Write a serving artifact of a .keras model with "
+        "`model.export`: a TensorFlow SavedModel whose `serve` signature takes a "
+        "batch of float32 [0, 255] clips and returns class probabilities.",
+    )
+    p.add_argument("model", help="a .keras model")
+    p.add_argument("output", help="output folder")
+    p.add_argument(
+        "--format", default="tf_saved_model", choices=("tf_saved_model", "onnx")
+    )
+    p.set_defaults(func=_cmd_export)
+
+
+def _load_tune_config(spec):
+    import importlib.util
+
+    if spec is None:
+        return {"hypermodel": {}}
+    module_spec = importlib.util.spec_from_file_location("kv_tune_recipe", spec)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module.tune_config()
+
+
+def _cmd_tune(args):
+    from keras_video.tuners import VideoHyperModel, make_tuner
+
+    config = _load_tune_config(args.recipe)
+    hypermodel = VideoHyperModel(args.data, **config.get("hypermodel", {}))
+    tuner_kind = args.tuner or config.get("tuner", "random")
+    epochs = args.epochs or config.get("epochs", 5)
+    tuner = make_tuner(
+        hypermodel,
+        tuner_kind,
+        max_trials=args.max_trials or config.get("max_trials", 10),
+        max_epochs=epochs,
+        directory=args.output,
+        project_name=args.project_name,
+        overwrite=args.overwrite,
+    )
+    search_kwargs = {"verbose": 0 if args.quiet else 1}
+    if tuner_kind != "hyperband":
+        search_kwargs["epochs"] = epochs
+    tuner.search(**search_kwargs)
+    best = tuner.get_best_hyperparameters(1)[0].values
+    print("best hyperparameters:")
+    for key, value in best.items():
+        print(f"  {key} = {value}")
+    return 0
+
+
+def _add_tune(subparsers):
+    p = subparsers.add_parser(
+        "tune",
+        help="search model family, width, clip sampling and optimiser (keras-tuner)",
+        description="Hyperparameter search with keras_video.tuners.VideoHyperModel. "
+        "For a distributed search set KERASTUNER_TUNER_ID, KERASTUNER_ORACLE_IP "
+        "and KERASTUNER_ORACLE_PORT on every machine (see docs/recipes.md).",
+    )
+    p.add_argument("recipe", nargs="?", help="a tuning recipe .py with tune_config()")
+    p.add_argument("--data", required=True, help="folder of class folders")
+    p.add_argument("--tuner", choices=("random", "bayesian", "hyperband"))
+    p.add_argument("--max-trials", type=int)
+    p.add_argument("--epochs", type=int, help="epochs per trial (hyperband: max)")
+    p.add_argument("--output", default=os.path.join("runs", "tune"))
+    p.add_argument("--project-name", default="video")
+    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_cmd_tune)
+
+
+def _add_training_commands(subparsers):
+    _add_train(subparsers)
+    _add_evaluate(subparsers)
+    _add_export(subparsers)
+    _add_tune(subparsers)
+
+
+# --- end training ----------------------------------------------------------------
+
+
 def _parser():
     parser = argparse.ArgumentParser(prog="keras-video", description=__doc__)
     parser.add_argument("--version", action="version", version=__version__)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_prepare(subparsers)
+    _add_training_commands(subparsers)
     _add_i3d_commands(subparsers)
     return parser
 
@@ -120,7 +354,15 @@ def _cmd_predict(args):
 
 def main(argv=None):
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    # `key=value` overrides may come after options (argparse stops positional
+    # `nargs="*"` at the first option); gather them here.
+    if hasattr(args, "overrides"):
+        keyed = [a for a in extra if "=" in a and not a.startswith("-")]
+        args.overrides = list(args.overrides) + keyed
+        extra = [a for a in extra if a not in keyed]
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command is None:
         parser.print_help()
         return 0

@@ -1,0 +1,437 @@
+"""Runs a `Recipe`: data, model, optimiser, callbacks, fit, video-level evaluation.
+
+```
+run_dir/
+  recipe.json          the recipe as run (overrides applied)
+  class_names.json     class index -> name
+  backup/              BackupAndRestore state (deleted when the run completes)
+  checkpoints/         last.keras every epoch, best.keras (val accuracy)
+  logs/                TensorBoard
+  history.csv          per-epoch metrics
+  model.keras          the final model (takes [0, 255] clips)
+  eval.json            video-level top-1 / top-5 (multi-clip x multi-crop)
+```
+
+Exact resume: a run killed at any point and started again with the same
+arguments restores the weights, optimiser state and epoch of the last completed
+epoch (`keras.callbacks.BackupAndRestore`) and re-reads the data of the
+interrupted epoch in the same order with the same clips, so it ends with the
+same weights as a run that was never interrupted. The data pipeline draws a
+new shuffle and new clips each time the dataset is iterated, from its seed; the
+runner fits on `dataset.repeat()` with `steps_per_epoch` (one pass per epoch
+from a single iterator), and on resume iterates the dataset once per completed
+epoch first. Exact for single-device runs with `on_error="raise"`; a
+distributed run resumes at the same epoch, but its data order may differ.
+"""
+
+import json
+import math
+import os
+
+import keras
+import numpy as np
+
+from keras_video.training import precision as precision_lib
+from keras_video.training.recipe import Recipe
+from keras_video.training.schedules import WarmupCosineDecay
+
+
+def resolve_constructor(name):
+    """`"R2Plus1D"` -> `keras_video.applications.R2Plus1D`; `"mod:fn"` -> `mod.fn`."""
+    import importlib
+
+    if ":" in name:
+        module, attr = name.split(":", 1)
+        return getattr(importlib.import_module(module), attr)
+    from keras_video import applications
+
+    if not hasattr(applications, name):
+        raise ValueError(
+            f"`model` must name a constructor of keras_video.applications or be "
+            f"'module:function'. Received: model={name!r}"
+        )
+    return getattr(applications, name)
+
+
+def build_model(recipe, num_classes):
+    """The recipe's model for `num_classes`, taking `[0, 255]` clips."""
+    input_shape = (recipe.clip_length, *recipe.image_size, 3)
+    constructor = resolve_constructor(recipe.model)
+    base = constructor(
+        classes=num_classes, input_shape=input_shape, **recipe.model_args
+    )
+    if recipe.rescale is None:
+        return base
+    scale, offset = recipe.rescale
+    inputs = keras.Input(input_shape, name="clip")
+    x = keras.layers.Rescaling(scale, offset, name="rescale")(inputs)
+    return keras.Model(inputs, base(x), name=base.name)
+
+
+def _class_of(path, directory):
+    return os.path.relpath(path, directory).split(os.sep)[0]
+
+
+def make_datasets(recipe, data_dir, shard=None, verbose=False):
+    """`(train_ds, val_ds, class_names, val_paths, val_labels)` for `data_dir`.
+
+    `data_dir` holds class folders (the last `validation_split` of the shuffled
+    files are validation), or `train/` and `val/` (or `validation/`) folders
+    of class folders.
+    """
+    from keras_video import data
+
+    common = dict(
+        clip_length=recipe.clip_length,
+        frame_step=recipe.frame_step,
+        image_size=tuple(recipe.image_size),
+        short_side=recipe.short_side,
+        batch_size=recipe.batch_size,
+        seed=recipe.seed,
+        verbose=verbose,
+    )
+    train_dir = os.path.join(data_dir, "train")
+    val_dir = next(
+        (
+            os.path.join(data_dir, d)
+            for d in ("val", "validation")
+            if os.path.isdir(os.path.join(data_dir, d))
+        ),
+        None,
+    )
+    if os.path.isdir(train_dir) and val_dir:
+        train_ds = data.video_dataset_from_directory(
+            train_dir, augment=recipe.augment, num_clips=recipe.num_clips,
+            shard=shard, **common,
+        )  # fmt: skip
+        class_names = train_ds.class_names
+        val_ds = data.video_dataset_from_directory(
+            val_dir, shuffle=False, class_names=class_names, **common
+        )
+        val_root = val_dir
+    else:
+        train_ds = data.video_dataset_from_directory(
+            data_dir, augment=recipe.augment, num_clips=recipe.num_clips,
+            validation_split=recipe.validation_split, subset="training",
+            shard=shard, **common,
+        )  # fmt: skip
+        val_ds = data.video_dataset_from_directory(
+            data_dir, validation_split=recipe.validation_split,
+            subset="validation", **common,
+        )  # fmt: skip
+        class_names = train_ds.class_names
+        val_root = data_dir
+    val_paths = list(val_ds.file_paths)
+    val_labels = np.asarray(
+        [class_names.index(_class_of(p, val_root)) for p in val_paths], np.int32
+    )
+    return train_ds, val_ds, class_names, val_paths, val_labels
+
+
+def make_optimizer(recipe, steps_per_epoch, epochs=None):
+    epochs = epochs or recipe.epochs
+    total = max(1, steps_per_epoch * epochs)
+    warmup = min(total, int(round(recipe.warmup_epochs * steps_per_epoch)))
+    schedule = WarmupCosineDecay(recipe.learning_rate, total, warmup_steps=warmup)
+    if recipe.optimizer == "adamw":
+        return keras.optimizers.AdamW(schedule, weight_decay=recipe.weight_decay)
+    if recipe.optimizer == "sgd":
+        return keras.optimizers.SGD(
+            schedule, momentum=0.9, nesterov=True, weight_decay=recipe.weight_decay
+        )
+    raise ValueError(
+        f"`optimizer` must be 'adamw' or 'sgd'. Received: {recipe.optimizer!r}"
+    )
+
+
+def compile_model(model, recipe, steps_per_epoch, policy="float32", epochs=None):
+    num_classes = model.outputs[0].shape[-1]
+    optimizer = precision_lib.wrap_optimizer(
+        make_optimizer(recipe, steps_per_epoch, epochs), policy
+    )
+    model.compile(
+        optimizer=optimizer,
+        loss="sparse_categorical_crossentropy",
+        metrics=[
+            "accuracy",
+            keras.metrics.SparseTopKCategoricalAccuracy(
+                k=min(5, num_classes), name="top5"
+            ),
+        ],
+    )
+    return model
+
+
+# ----------------------------------------------------------------- distribution
+
+
+class _NoScope:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def distribution_scope(distribute):
+    """A context in which to build, compile and fit on all local devices.
+
+    TensorFlow: `tf.distribute.MirroredStrategy().scope()`. JAX:
+    `keras.distribution.DataParallel` set globally (reset on exit). Other
+    backends, or `distribute=False`: nothing.
+    """
+    if not distribute:
+        return _NoScope()
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.distribute.MirroredStrategy().scope()
+    if backend == "jax":
+        return _DataParallelScope()
+    raise ValueError(
+        f"--distribute supports the tensorflow and jax backends. Received: {backend}"
+    )
+
+
+class _DataParallelScope:
+    def __enter__(self):
+        devices = keras.distribution.list_devices()
+        self.previous = keras.distribution.distribution()
+        keras.distribution.set_distribution(
+            keras.distribution.DataParallel(devices=devices)
+        )
+        return self
+
+    def __exit__(self, *exc):
+        keras.distribution.set_distribution(self.previous)
+        return False
+
+
+def num_replicas(distribute):
+    if not distribute:
+        return 1
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.distribute.get_strategy().num_replicas_in_sync
+    return len(keras.distribution.list_devices())
+
+
+# ------------------------------------------------------------------- callbacks
+
+
+def _backup_epoch(backup_dir):
+    path = os.path.join(backup_dir, "training_metadata.json")
+    if not os.path.isfile(path):
+        return 0
+    with open(path) as f:
+        return int(json.load(f).get("epoch", 0))
+
+
+def _has_tensorboard():
+    import importlib.util
+    import logging
+
+    if importlib.util.find_spec("tensorboard") is None:
+        logging.getLogger("keras_video").warning(
+            "keras_video: TensorBoard is not installed (pip install tensorboard); "
+            "no TensorBoard logs, history.csv only."
+        )
+        return False
+    return True
+
+
+class ReseedRandomLayers(keras.callbacks.Callback):
+    """Sets every random layer's seed (Dropout, ...) from `(seed, epoch)` at the
+    start of each epoch, so a resumed epoch draws the same dropout masks as an
+    uninterrupted one (`BackupAndRestore` restores weights, not seed states).
+    """
+
+    def __init__(self, seed):
+        super().__init__()
+        self.seed = int(seed)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        index = 0
+        for layer in self.model._flatten_layers(include_self=True, recursive=True):
+            for generator in getattr(layer, "_seed_generators", []):
+                state = np.asarray(
+                    [(self.seed * 1_000_003 + epoch * 7_919 + index) % 2**31, 0]
+                )
+                generator.state.assign(
+                    keras.ops.cast(
+                        state, keras.backend.standardize_dtype(generator.state.dtype)
+                    )
+                )
+                index += 1
+
+
+def make_callbacks(run_dir, tensorboard=True, seed=0):
+    """BackupAndRestore, per-epoch checkpoints, CSV history and TensorBoard
+    (when the `tensorboard` package is installed)."""
+    os.makedirs(os.path.join(run_dir, "checkpoints"), exist_ok=True)
+    callbacks = [
+        ReseedRandomLayers(seed),
+        keras.callbacks.BackupAndRestore(os.path.join(run_dir, "backup")),
+        keras.callbacks.ModelCheckpoint(
+            os.path.join(run_dir, "checkpoints", "last.keras")
+        ),
+        keras.callbacks.ModelCheckpoint(
+            os.path.join(run_dir, "checkpoints", "best.keras"),
+            monitor="val_accuracy",
+            mode="max",
+            save_best_only=True,
+        ),
+        keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=True),
+    ]
+    if tensorboard and _has_tensorboard():
+        callbacks.append(
+            keras.callbacks.TensorBoard(
+                os.path.join(run_dir, "logs"), write_graph=False
+            )
+        )
+    return callbacks
+
+
+# ------------------------------------------------------------------ evaluation
+
+
+def evaluate_videos(
+    model, paths, labels, recipe, num_clips=None, num_crops=None, batch_size=None
+):
+    """Video-level top-1 / top-5: the mean prediction of `num_clips x num_crops`
+    test clips per video (`keras_video.data.video_test_dataset`).
+
+    Returns:
+        dict with `top1`, `top5`, `num_videos`, `num_clips`, `num_crops` and
+        `predictions` (`(num_videos, num_classes)` NumPy, not JSON-saved).
+    """
+    from keras_video import data
+
+    num_clips = num_clips or recipe.eval_num_clips
+    num_crops = num_crops or recipe.eval_num_crops
+    ds = data.video_test_dataset(
+        paths, labels, batch_size=batch_size or recipe.batch_size,
+        clip_length=recipe.clip_length, frame_step=recipe.frame_step,
+        image_size=tuple(recipe.image_size), short_side=recipe.short_side,
+        num_clips=num_clips, num_crops=num_crops,
+    )  # fmt: skip
+    scores, ids = [], []
+    for clips, _, video_ids in ds:
+        scores.append(keras.ops.convert_to_numpy(model(clips, training=False)))
+        ids.append(video_ids.numpy())
+    video_scores = data.aggregate_video_predictions(
+        np.concatenate(scores), np.concatenate(ids), num_videos=len(paths)
+    )
+    labels = np.asarray(labels)
+    k = min(5, video_scores.shape[-1])
+    topk = np.argsort(-video_scores, axis=-1)[:, :k]
+    return {
+        "top1": float(np.mean(topk[:, 0] == labels)),
+        "top5": float(np.mean(np.any(topk == labels[:, None], axis=-1))),
+        "num_videos": len(paths),
+        "num_clips": int(num_clips),
+        "num_crops": int(num_crops),
+        "predictions": video_scores,
+    }
+
+
+# ------------------------------------------------------------------------ train
+
+
+def train(
+    recipe,
+    data_dir,
+    run_dir,
+    distribute=False,
+    verbose="auto",
+    callbacks=None,
+    evaluate=True,
+    tensorboard=True,
+):
+    """Trains `recipe` on `data_dir`, writing everything to `run_dir`.
+
+    Run it again with the same arguments after an interruption: it resumes
+    from the last completed epoch (see the module docstring).
+
+    Args:
+        recipe: a `Recipe`.
+        data_dir: class folders, or `train/` + `val/` folders of them.
+        run_dir: output folder (created).
+        distribute: train on all local devices (see `distribution_scope`).
+        verbose: `model.fit` verbosity (`"auto"`: progress bars).
+        callbacks: extra Keras callbacks.
+        evaluate: run the final multi-clip x multi-crop video evaluation.
+        tensorboard: write TensorBoard logs.
+
+    Returns:
+        dict: `history` (per-epoch metrics), `eval` (video-level results or
+        `None`), `model_path`, `policy`, `class_names`, `model`, `replicas`
+        (devices trained on).
+    """
+    if not isinstance(recipe, Recipe):
+        raise TypeError(f"`recipe` must be a Recipe. Received: {recipe!r}")
+    os.makedirs(run_dir, exist_ok=True)
+    recipe.save(os.path.join(run_dir, "recipe.json"))
+    keras.utils.set_random_seed(recipe.seed)
+    policy = precision_lib.resolve_precision(recipe.precision)
+    previous_policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        with distribution_scope(distribute):
+            replicas = num_replicas(distribute)
+            train_ds, val_ds, class_names, val_paths, val_labels = make_datasets(
+                recipe, data_dir, verbose=verbose not in (0, False)
+            )
+            num_train = len(train_ds.file_paths) * recipe.num_clips
+            if distribute:
+                # Every device gets an equal share of each batch (JAX needs it;
+                # Keras' TF trainer fails on uneven per-replica batches). The
+                # final video-level evaluation still sees every video.
+                batch = recipe.batch_size - recipe.batch_size % replicas
+                train_ds = train_ds.unbatch().batch(batch, drop_remainder=True)
+                val_ds = val_ds.unbatch().batch(batch, drop_remainder=True)
+                steps_per_epoch = num_train // batch
+            else:
+                steps_per_epoch = math.ceil(num_train / recipe.batch_size)
+            with open(os.path.join(run_dir, "class_names.json"), "w") as f:
+                json.dump(class_names, f)
+            model = build_model(recipe, len(class_names))
+            compile_model(model, recipe, steps_per_epoch, policy)
+            all_callbacks = make_callbacks(run_dir, tensorboard, recipe.seed) + list(
+                callbacks or []
+            )
+            # One pass over the files per epoch, all from one iterator: pass `e`
+            # is the `e`-th iteration of `train_ds`, whose shuffle and clip seeds
+            # advance each time it is iterated. On resume, iterate it once per
+            # completed epoch so the interrupted epoch sees the same data.
+            for _ in range(_backup_epoch(os.path.join(run_dir, "backup"))):
+                iter(train_ds)
+            history = model.fit(
+                train_ds.repeat(),
+                steps_per_epoch=steps_per_epoch,
+                validation_data=val_ds,
+                epochs=recipe.epochs,
+                callbacks=all_callbacks,
+                verbose=verbose,
+            )
+            model_path = os.path.join(run_dir, "model.keras")
+            model.save(model_path)
+            results = None
+            if evaluate:
+                results = evaluate_videos(model, val_paths, val_labels, recipe)
+                saved = {k: v for k, v in results.items() if k != "predictions"}
+                with open(os.path.join(run_dir, "eval.json"), "w") as f:
+                    json.dump(saved, f, indent=2)
+    finally:
+        keras.config.set_dtype_policy(previous_policy)
+    return {
+        "history": history.history,
+        "eval": results,
+        "model_path": model_path,
+        "policy": policy,
+        "class_names": class_names,
+        "model": model,
+        "replicas": replicas,
+    }

@@ -1,0 +1,16 @@
+"""`python -m keras_video.demo --quick`: the whole demo, end to end, tiny."""
+
+from keras_video import demo
+
+
+def test_quick_demo_prints_a_row_per_model_and_saves_the_chart(tmp_path, capsys):
+    rows = demo.run(str(tmp_path), quick=True)
+    assert [r["model"] for r in rows] == [m[0] for m in demo.MODELS]
+    for r in rows:
+        assert 0.0 <= r["val_acc"] <= 1.0
+        assert r["params"] > 0 and r["mflops"] > 0 and r["clips_per_s"] > 0
+    out = capsys.readouterr().out
+    for label, *_ in demo.MODELS:
+        assert label in out
+    assert (tmp_path / "comparison.png").stat().st_size > 10_000
+    assert (tmp_path / "comparison.txt").read_text().count("\n") == len(rows) + 3
