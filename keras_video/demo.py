@@ -261,23 +261,16 @@ def save_chart(rows, chance, path):
     plt.close(fig)
 
 
-def classify_cricket_hook():
-    """HOOK for the lead: Kinetics-400 InceptionI3D on the cricket clip.
+def classify_cricket_clip():
+    """Kinetics-400 InceptionI3D on the cricket clip of `../shared/data/i3d`.
 
-    Runs only when the i3d branch's constructor is importable and the converted
-    weights exist in the Keras cache; otherwise returns None. Wire the actual
-    classification here after merging the i3d branch.
+    Prints the top-5 classes when the converted weights are in the Keras cache,
+    otherwise the one command that produces them. Returns the printed rows or
+    `None`.
     """
-    path = os.path.expanduser("~/.keras/models/i3d_kinetics400.weights.h5")
-    if not os.path.exists(path):
-        return None
-    try:
-        from keras_video.applications import InceptionI3D  # noqa: F401
-    except ImportError:
-        return None
-    # TODO(lead): classify the cricket clip with InceptionI3D(weights=...) and
-    # print its top-5 classes (see the i3d branch's `keras-video predict`).
-    return None
+    from keras_video.predict import kinetics_demo
+
+    return kinetics_demo()
 
 
 def run(output="demo_out", quick=False, seed=0, models=None, verbose=True,
@@ -341,7 +334,9 @@ def run(output="demo_out", quick=False, seed=0, models=None, verbose=True,
         print(table)
         print(f"chart: {os.path.join(output, 'comparison.png')}")
         print(f"total {time.perf_counter() - start:.0f} s")
-    classify_cricket_hook()  # HOOK: InceptionI3D on the cricket clip (lead wires it)
+    if verbose and not quick:
+        print()
+        classify_cricket_clip()
     return rows
 
 

@@ -19,11 +19,13 @@ COVERED_ELSEWHERE = {
     "data/video_writer.py": "tests/data/test_synthetic.py",
     "layers/_shapes.py": "tests/layers/test_conv_gru.py",
     "layers/_validation.py": "tests/layers/test_conv3d_block.py",
+    "training/export.py": "tests/test_cli.py",
+    "training/recipe.py": "tests/training/test_runner.py",
 }
 
 # The number of test functions when this guard was last raised; raise it as
 # tests are added. A drop means tests were deleted or stopped being collected.
-MIN_TEST_FUNCTIONS = 200
+MIN_TEST_FUNCTIONS = 235
 
 
 def mirrored_test(module):
