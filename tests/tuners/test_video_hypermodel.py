@@ -26,8 +26,9 @@ def _hypermodel(motion_dir):
     )  # fmt: skip
 
 
-def test_random_search_two_trials(motion_dir, tmp_path):
-    tuner = make_tuner(_hypermodel(motion_dir), "random", max_trials=2,
+@pytest.mark.parametrize("kind", ["random", "bayesian"])
+def test_search_two_trials(motion_dir, tmp_path, kind):
+    tuner = make_tuner(_hypermodel(motion_dir), kind, max_trials=2,
                        directory=str(tmp_path), seed=2)  # fmt: skip
     tuner.search(epochs=1, verbose=0)
     assert len(tuner.oracle.trials) == 2
@@ -40,12 +41,9 @@ def test_random_search_two_trials(motion_dir, tmp_path):
 
 
 def test_every_tuner_kind_is_made(motion_dir, tmp_path):
-    import importlib.util
-
     hm = _hypermodel(motion_dir)
-    if importlib.util.find_spec("sklearn"):  # keras-tuner[bayesian]
-        bayesian = make_tuner(hm, "bayesian", directory=str(tmp_path / "b"))
-        assert isinstance(bayesian, keras_tuner.BayesianOptimization)
+    bayesian = make_tuner(hm, "bayesian", directory=str(tmp_path / "b"))
+    assert isinstance(bayesian, keras_tuner.BayesianOptimization)
     hyperband = make_tuner(hm, "hyperband", max_epochs=2, directory=str(tmp_path / "h"))
     assert isinstance(hyperband, keras_tuner.Hyperband)
     with pytest.raises(ValueError, match="tuner"):
