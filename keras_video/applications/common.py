@@ -85,6 +85,27 @@ def check_top_arguments(include_top, weights, classes, pooling, name):
         )
 
 
+def conv3d_torch_padding(x, filters, kernel_size, strides, name):
+    """Conv3D without bias, padded symmetrically by `k // 2` as in PyTorch.
+
+    Keras' `"same"` pads like TensorFlow (more after than before at stride 2),
+    so weights ported from PyTorch models would see shifted windows; explicit
+    `ZeroPadding3D` then a `"valid"` conv keeps them aligned.
+    """
+    padding = tuple((k // 2, k // 2) for k in kernel_size)
+    if any(p for p, _ in padding):
+        x = keras.layers.ZeroPadding3D(padding, name=f"{name}_pad")(x)
+    return keras.layers.Conv3D(
+        filters,
+        kernel_size,
+        strides=strides,
+        padding="valid",
+        use_bias=False,
+        kernel_initializer="he_normal",
+        name=name,
+    )(x)
+
+
 def pool_features(x, pooling):
     """Global pooling over time and space of `(batch, t, h, w, c)` features."""
     if pooling == "avg":

@@ -47,22 +47,6 @@ def _batch_norm(x, name):
     )(x)
 
 
-def _conv(x, filters, kernel_size, strides, name):
-    """Conv3D without bias and with PyTorch's symmetric padding `k // 2`."""
-    padding = tuple((k // 2, k // 2) for k in kernel_size)
-    if any(p for p, _ in padding):
-        x = keras.layers.ZeroPadding3D(padding, name=f"{name}_pad")(x)
-    return keras.layers.Conv3D(
-        filters,
-        kernel_size,
-        strides=strides,
-        padding="valid",
-        use_bias=False,
-        kernel_initializer="he_normal",
-        name=name,
-    )(x)
-
-
 def mid_filters(in_filters, filters):
     """torchvision's R(2+1)D mid channels, `27 Nin Nout // (9 Nin + 3 Nout)`.
 
@@ -81,13 +65,17 @@ def apply_conv(x, filters, stride, conv_type, mid, name):
     stride in the first, the temporal one in the second (`name_s`, `name_t`).
     """
     if conv_type == "3d":
-        return _conv(x, filters, (3, 3, 3), (stride,) * 3, name)
+        return common.conv3d_torch_padding(x, filters, (3, 3, 3), (stride,) * 3, name)
     if conv_type == "2d":
-        return _conv(x, filters, (1, 3, 3), (1, stride, stride), name)
-    x = _conv(x, mid, (1, 3, 3), (1, stride, stride), f"{name}_s")
+        return common.conv3d_torch_padding(
+            x, filters, (1, 3, 3), (1, stride, stride), name
+        )
+    x = common.conv3d_torch_padding(x, mid, (1, 3, 3), (1, stride, stride), f"{name}_s")
     x = _batch_norm(x, f"{name}_s_bn")
     x = keras.layers.Activation("relu", name=f"{name}_s_relu")(x)
-    return _conv(x, filters, (3, 1, 1), (stride, 1, 1), f"{name}_t")
+    return common.conv3d_torch_padding(
+        x, filters, (3, 1, 1), (stride, 1, 1), f"{name}_t"
+    )
 
 
 def _shortcut(x, filters, stride, conv_type, name):
@@ -95,7 +83,7 @@ def _shortcut(x, filters, stride, conv_type, name):
     if stride == 1 and in_filters == filters:
         return x
     strides = (1, stride, stride) if conv_type == "2d" else (stride,) * 3
-    x = _conv(x, filters, (1, 1, 1), strides, f"{name}_0_conv")
+    x = common.conv3d_torch_padding(x, filters, (1, 1, 1), strides, f"{name}_0_conv")
     return _batch_norm(x, f"{name}_0_bn")
 
 
@@ -116,13 +104,15 @@ def bottleneck_block(x, filters, stride, conv_type, name):
     """torchvision's `Bottleneck`: 1x1x1, 3x3x3 (strided), 1x1x1 (4x wider)."""
     mid = mid_filters(x.shape[-1], filters)
     shortcut = _shortcut(x, 4 * filters, stride, conv_type, name)
-    x = _conv(x, filters, (1, 1, 1), (1, 1, 1), f"{name}_1_conv")
+    x = common.conv3d_torch_padding(x, filters, (1, 1, 1), (1, 1, 1), f"{name}_1_conv")
     x = _batch_norm(x, f"{name}_1_bn")
     x = keras.layers.Activation("relu", name=f"{name}_1_relu")(x)
     x = apply_conv(x, filters, stride, conv_type, mid, f"{name}_2_conv")
     x = _batch_norm(x, f"{name}_2_bn")
     x = keras.layers.Activation("relu", name=f"{name}_2_relu")(x)
-    x = _conv(x, 4 * filters, (1, 1, 1), (1, 1, 1), f"{name}_3_conv")
+    x = common.conv3d_torch_padding(
+        x, 4 * filters, (1, 1, 1), (1, 1, 1), f"{name}_3_conv"
+    )
     x = _batch_norm(x, f"{name}_3_bn")
     x = keras.layers.Add(name=f"{name}_add")([shortcut, x])
     return keras.layers.Activation("relu", name=f"{name}_out")(x)
@@ -132,12 +122,12 @@ def stem(x, filters, conv_type):
     """`conv1`: (3, 7, 7) conv, or for R(2+1)D (1, 7, 7) 45 ch then (3, 1, 1)."""
     if conv_type == "2plus1d":
         mid = (45 * filters) // 64
-        x = _conv(x, mid, (1, 7, 7), (1, 2, 2), "conv1_s")
+        x = common.conv3d_torch_padding(x, mid, (1, 7, 7), (1, 2, 2), "conv1_s")
         x = _batch_norm(x, "conv1_s_bn")
         x = keras.layers.Activation("relu", name="conv1_s_relu")(x)
-        x = _conv(x, filters, (3, 1, 1), (1, 1, 1), "conv1_conv")
+        x = common.conv3d_torch_padding(x, filters, (3, 1, 1), (1, 1, 1), "conv1_conv")
     else:
-        x = _conv(x, filters, (3, 7, 7), (1, 2, 2), "conv1_conv")
+        x = common.conv3d_torch_padding(x, filters, (3, 7, 7), (1, 2, 2), "conv1_conv")
     x = _batch_norm(x, "conv1_bn")
     return keras.layers.Activation("relu", name="conv1_relu")(x)
 

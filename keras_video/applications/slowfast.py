@@ -38,21 +38,6 @@ FAST_TIME_KERNELS = (5, 3, 3, 3, 3)
 FUSION_KERNELS = {8: 5, 4: 7}
 
 
-def _conv(x, filters, kernel_size, strides, name):
-    """Conv3D without bias and with PyTorch's symmetric padding `k // 2`."""
-    padding = tuple((k // 2, k // 2) for k in kernel_size)
-    if any(p for p, _ in padding):
-        x = keras.layers.ZeroPadding3D(padding, name=f"{name}_pad")(x)
-    return keras.layers.Conv3D(
-        filters,
-        kernel_size,
-        strides=strides,
-        use_bias=False,
-        kernel_initializer="he_normal",
-        name=name,
-    )(x)
-
-
 def _batch_norm(x, name, zero_init=False):
     return keras.layers.BatchNormalization(
         epsilon=BN_EPSILON,
@@ -69,26 +54,34 @@ def bottleneck_block(x, filters, stride, time_kernel, name):
     begins as the identity.
     """
     if stride != 1 or x.shape[-1] != 4 * filters:
-        shortcut = _conv(
+        shortcut = common.conv3d_torch_padding(
             x, 4 * filters, (1, 1, 1), (1, stride, stride), f"{name}_0_conv"
         )
         shortcut = _batch_norm(shortcut, f"{name}_0_bn")
     else:
         shortcut = x
-    x = _conv(x, filters, (time_kernel, 1, 1), (1, 1, 1), f"{name}_1_conv")
+    x = common.conv3d_torch_padding(
+        x, filters, (time_kernel, 1, 1), (1, 1, 1), f"{name}_1_conv"
+    )
     x = _batch_norm(x, f"{name}_1_bn")
     x = keras.layers.Activation("relu", name=f"{name}_1_relu")(x)
-    x = _conv(x, filters, (1, 3, 3), (1, stride, stride), f"{name}_2_conv")
+    x = common.conv3d_torch_padding(
+        x, filters, (1, 3, 3), (1, stride, stride), f"{name}_2_conv"
+    )
     x = _batch_norm(x, f"{name}_2_bn")
     x = keras.layers.Activation("relu", name=f"{name}_2_relu")(x)
-    x = _conv(x, 4 * filters, (1, 1, 1), (1, 1, 1), f"{name}_3_conv")
+    x = common.conv3d_torch_padding(
+        x, 4 * filters, (1, 1, 1), (1, 1, 1), f"{name}_3_conv"
+    )
     x = _batch_norm(x, f"{name}_3_bn", zero_init=True)
     x = keras.layers.Add(name=f"{name}_add")([shortcut, x])
     return keras.layers.Activation("relu", name=f"{name}_out")(x)
 
 
 def _stem(x, filters, time_kernel, name):
-    x = _conv(x, filters, (time_kernel, 7, 7), (1, 2, 2), f"{name}_conv1_conv")
+    x = common.conv3d_torch_padding(
+        x, filters, (time_kernel, 7, 7), (1, 2, 2), f"{name}_conv1_conv"
+    )
     x = _batch_norm(x, f"{name}_conv1_bn")
     x = keras.layers.Activation("relu", name=f"{name}_conv1_relu")(x)
     x = keras.layers.ZeroPadding3D(((0, 0), (1, 1), (1, 1)), name=f"{name}_pool1_pad")(
