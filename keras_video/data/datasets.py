@@ -212,11 +212,12 @@ def _split(paths, labels, validation_split, subset):
     return paths[sl], (None if labels is None else labels[sl])
 
 
-def _global_shuffle(paths, labels, seed):
-    rng = np.random.RandomState(seed)
-    order = rng.permutation(len(paths))
-    paths = [paths[i] for i in order]
-    return paths, (None if labels is None else labels[order])
+def _global_shuffle(seed, paths, *arrays):
+    """One seeded permutation applied to `paths` and every array (`None` stays)."""
+    order = np.random.RandomState(seed).permutation(len(paths))
+    return [[paths[i] for i in order]] + [
+        None if a is None else a[order] for a in arrays
+    ]
 
 
 # --------------------------------------------------------------------- decoding
@@ -694,7 +695,7 @@ def video_dataset_from_directory(
     if label_mode is None:
         file_labels = None
     if shuffle:
-        paths, file_labels = _global_shuffle(paths, file_labels, seed)
+        paths, file_labels = _global_shuffle(seed, paths, file_labels)
     return _make_datasets(
         paths, file_labels, class_names, label_mode=label_mode,
         batch_size=batch_size, clip_length=clip_length, frame_step=frame_step,
@@ -831,10 +832,7 @@ def video_dataset_from_csv(
     if seed is None:
         seed = np.random.randint(1e6) if shuffle else 0
     if shuffle:
-        order = np.random.RandomState(seed).permutation(len(paths))
-        paths = [paths[i] for i in order]
-        labels = None if labels is None else labels[order]
-        segments = segments[order]
+        paths, labels, segments = _global_shuffle(seed, paths, labels, segments)
     return _make_datasets(
         paths, labels, class_names, label_mode=label_mode, segments=segments,
         batch_size=batch_size, clip_length=clip_length, frame_step=frame_step,
