@@ -322,11 +322,23 @@ def _add_i3d_commands(subparsers):
     convert.set_defaults(func=_cmd_weights_convert)
 
     predict = subparsers.add_parser(
-        "predict", help="top-5 Kinetics-400 classes of a video (InceptionI3D)"
+        "predict",
+        help="top classes of a video: Kinetics-400 InceptionI3D, or a trained model",
+        description="Without --model: the top Kinetics-400 classes from InceptionI3D "
+        "(the converted weights; see `keras-video weights convert`). With --model: "
+        "a model written by `keras-video train`, its class names and clip settings "
+        "read from the run folder (class_names.json, recipe.json), scores averaged "
+        "over num_clips x num_crops test clips as `keras-video evaluate` does.",
     )
     predict.add_argument("video")
-    predict.add_argument("--num-clips", type=int, default=3)
-    predict.add_argument("--clip-length", type=int, default=64)
+    predict.add_argument("--model", help="a .keras model written by `keras-video train`")
+    predict.add_argument(
+        "--num-clips", type=int, help="default: 3 (Kinetics) or the recipe's"
+    )
+    predict.add_argument(
+        "--clip-length", type=int, default=64, help="Kinetics only (frames per clip)"
+    )
+    predict.add_argument("--num-crops", type=int, choices=(1, 3), help="--model only")
     predict.add_argument("--top", type=int, default=5)
     predict.set_defaults(func=_cmd_predict)
 
@@ -339,14 +351,45 @@ def _cmd_weights_convert(args):
 
 
 def _cmd_predict(args):
-    from keras_video import predict
+    if not os.path.isfile(args.video):
+        raise SystemExit(f"keras-video predict: no video file at {args.video}")
+    if args.model is None:
+        from keras_video import predict
 
-    rows = predict.predict_video(
-        args.video, num_clips=args.num_clips, clip_length=args.clip_length, top=args.top
-    )
+        rows = predict.predict_video(
+            args.video,
+            num_clips=args.num_clips or 3,
+            clip_length=args.clip_length,
+            top=args.top,
+        )
+    else:
+        rows = _predict_with_run_model(args)
     for index, name, score in rows:
         print(f"{score:8.4f}  {name}  (class {index})")
     return 0
+
+
+def _predict_with_run_model(args):
+    """Top `(index, name, score)` rows of `args.video` under a trained model."""
+    import numpy as np
+
+    from keras_video.training import Recipe, predict_videos
+
+    if not os.path.isfile(args.model):
+        raise SystemExit(f"keras-video predict: no model file at {args.model}")
+    model, recipe, class_names = _load_run_model(args.model)
+    num_classes = model.outputs[0].shape[-1]
+    if recipe is None:
+        clip_length, height, width = model.inputs[0].shape[1:4]
+        recipe = Recipe(clip_length=clip_length, image_size=(height, width))
+    if class_names is None or len(class_names) != num_classes:
+        class_names = [str(i) for i in range(num_classes)]
+    scores = predict_videos(
+        model, [args.video], recipe, num_clips=args.num_clips,
+        num_crops=args.num_crops,
+    )[0]  # fmt: skip
+    order = np.argsort(-scores)[: args.top]
+    return [(int(i), class_names[i], float(scores[i])) for i in order]
 
 
 # --- end I3D -----------------------------------------------------------------

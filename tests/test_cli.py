@@ -77,3 +77,34 @@ def test_unknown_override_is_an_error(trained):
     with pytest.raises(ValueError, match="Unknown recipe key"):
         cli.main(["train", str(root / "tiny_recipe.py"), "--data", str(data),
                   "--output", str(root / "x"), "bogus=1"])  # fmt: skip
+
+
+def test_predict_with_a_trained_model_matches_evaluate(trained, capsys):
+    from keras_video.training import Recipe, evaluate_videos
+
+    _, data, run = trained
+    video = sorted((data / "up").iterdir())[0]
+    capsys.readouterr()
+    args = ["predict", str(video), "--model", str(run / "model.keras"), "--top", "2"]
+    assert cli.main(args) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2
+    scores = [float(line.split()[0]) for line in lines]
+    names = [line.split()[1] for line in lines]
+    assert set(names) <= {"left", "right", "up"} and scores[0] >= scores[1]
+    # The same protocol as `keras-video evaluate` (the run's recipe, its clips).
+    model, recipe = cli._load_run_model(str(run / "model.keras"))[:2]
+    assert isinstance(recipe, Recipe)
+    expected = evaluate_videos(model, [str(video)], [2], recipe)["predictions"][0]
+    order = np.argsort(-expected)[:2]
+    assert names == [["left", "right", "up"][i] for i in order]
+    np.testing.assert_allclose(scores, expected[order], atol=1e-4)
+
+
+def test_predict_names_a_missing_file(trained, tmp_path):
+    _, data, run = trained
+    with pytest.raises(SystemExit, match="no video file at .*nope.mp4"):
+        cli.main(["predict", str(tmp_path / "nope.mp4")])
+    video = str(sorted((data / "up").iterdir())[0])
+    with pytest.raises(SystemExit, match="no model file at .*missing.keras"):
+        cli.main(["predict", video, "--model", str(tmp_path / "missing.keras")])

@@ -11,6 +11,7 @@ from keras_video.training.runner import (
     build_model,
     evaluate_videos,
     make_datasets,
+    predict_videos,
     train,
 )
 from keras_video.training.schedules import WarmupCosineDecay
@@ -24,6 +25,7 @@ __all__ = [
     "evaluate_videos",
     "load_recipe",
     "make_datasets",
+    "predict_videos",
     "resolve_precision",
     "select_precision",
     "train",

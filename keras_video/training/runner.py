@@ -297,32 +297,48 @@ def make_callbacks(run_dir, tensorboard=True, seed=0):
 # ------------------------------------------------------------------ evaluation
 
 
-def evaluate_videos(
-    model, paths, labels, recipe, num_clips=None, num_crops=None, batch_size=None
+def predict_videos(
+    model, paths, recipe, num_clips=None, num_crops=None, batch_size=None
 ):
-    """Video-level top-1 / top-5: the mean prediction of `num_clips x num_crops`
-    test clips per video (`keras_video.data.video_test_dataset`).
+    """Video-level scores: the mean model output over `num_clips x num_crops`
+    test clips per video (`keras_video.data.video_test_dataset`, the recipe's
+    clip settings; defaults `recipe.eval_num_clips` / `recipe.eval_num_crops`).
 
     Returns:
-        dict with `top1`, `top5`, `num_videos`, `num_clips`, `num_crops` and
-        `predictions` (`(num_videos, num_classes)` NumPy, not JSON-saved).
+        `(num_videos, num_classes)` float NumPy array, one row per path.
     """
     from keras_video import data
 
-    num_clips = num_clips or recipe.eval_num_clips
-    num_crops = num_crops or recipe.eval_num_crops
     ds = data.video_test_dataset(
-        paths, labels, batch_size=batch_size or recipe.batch_size,
+        list(paths), [0] * len(paths), batch_size=batch_size or recipe.batch_size,
         clip_length=recipe.clip_length, frame_step=recipe.frame_step,
         image_size=tuple(recipe.image_size), short_side=recipe.short_side,
-        num_clips=num_clips, num_crops=num_crops,
+        num_clips=num_clips or recipe.eval_num_clips,
+        num_crops=num_crops or recipe.eval_num_crops,
     )  # fmt: skip
     scores, ids = [], []
     for clips, _, video_ids in ds:
         scores.append(keras.ops.convert_to_numpy(model(clips, training=False)))
         ids.append(video_ids.numpy())
-    video_scores = data.aggregate_video_predictions(
+    return data.aggregate_video_predictions(
         np.concatenate(scores), np.concatenate(ids), num_videos=len(paths)
+    )
+
+
+def evaluate_videos(
+    model, paths, labels, recipe, num_clips=None, num_crops=None, batch_size=None
+):
+    """Video-level top-1 / top-5: the mean prediction of `num_clips x num_crops`
+    test clips per video (`predict_videos`).
+
+    Returns:
+        dict with `top1`, `top5`, `num_videos`, `num_clips`, `num_crops` and
+        `predictions` (`(num_videos, num_classes)` NumPy, not JSON-saved).
+    """
+    num_clips = num_clips or recipe.eval_num_clips
+    num_crops = num_crops or recipe.eval_num_crops
+    video_scores = predict_videos(
+        model, paths, recipe, num_clips, num_crops, batch_size
     )
     labels = np.asarray(labels)
     k = min(5, video_scores.shape[-1])
