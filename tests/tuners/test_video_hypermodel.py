@@ -40,6 +40,21 @@ def test_search_two_trials(motion_dir, tmp_path, kind):
     assert model.inputs[0].shape[1:] == (4, 16, 16, 3)
 
 
+def test_hyperband_search(motion_dir, tmp_path):
+    """Hyperband passes its own `epochs` / `initial_epoch` per trial (and
+    resumes promoted trials from their checkpoints) through `fit`."""
+    tuner = make_tuner(_hypermodel(motion_dir), "hyperband", max_epochs=3,
+                       directory=str(tmp_path), seed=2)  # fmt: skip
+    tuner.search(verbose=0)
+    trials = list(tuner.oracle.trials.values())
+    epochs = sorted({t.hyperparameters.get("tuner/epochs") for t in trials})
+    assert epochs == [1, 3] and len(trials) == 6  # brackets of 1- and 3-epoch trials
+    assert all(t.status == "COMPLETED" for t in trials)
+    assert all(t.score is not None for t in trials)
+    best = tuner.get_best_models(1)[0]
+    assert best.inputs[0].shape[1:] == (4, 16, 16, 3)
+
+
 def test_every_tuner_kind_is_made(motion_dir, tmp_path):
     hm = _hypermodel(motion_dir)
     bayesian = make_tuner(hm, "bayesian", directory=str(tmp_path / "b"))
