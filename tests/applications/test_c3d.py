@@ -30,7 +30,9 @@ def test_batch_norm_between_every_conv_and_its_relu(tmp_path):
     for name, _, _ in LAYERS:
         conv = model.get_layer(name)
         assert conv.bias is None and conv.activation is keras.activations.linear
-        assert isinstance(model.get_layer(f"{name}_bn"), keras.layers.BatchNormalization)
+        assert isinstance(
+            model.get_layer(f"{name}_bn"), keras.layers.BatchNormalization
+        )
     plain = C3D(classes=5, **TINY)
     assert not any(isinstance(x, keras.layers.BatchNormalization) for x in plain.layers)
     # each conv's bias (one per channel) becomes gamma and beta (two per channel)
