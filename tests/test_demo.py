@@ -14,3 +14,22 @@ def test_quick_demo_prints_a_row_per_model_and_saves_the_chart(tmp_path, capsys)
         assert label in out
     assert (tmp_path / "comparison.png").stat().st_size > 10_000
     assert (tmp_path / "comparison.txt").read_text().count("\n") == len(rows) + 3
+
+
+def test_main_restarts_once_with_onednn_unless_told_otherwise(monkeypatch):
+    import sys
+
+    calls = []
+    monkeypatch.setattr(demo.os, "execv", lambda *args: calls.append(args))
+    monkeypatch.setattr(demo.keras.backend, "backend", lambda: "tensorflow")
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
+    demo._onednn_restart(["--quick"])
+    assert calls == []  # an explicit setting is left alone
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS")
+    demo._onednn_restart(["--quick"])
+    assert calls == [
+        (sys.executable, [sys.executable, "-m", "keras_video.demo", "--quick"])
+    ]
+    assert demo.os.environ["TF_ENABLE_ONEDNN_OPTS"] == "1"
+    demo._onednn_restart(["--quick"])  # the restarted process runs on
+    assert len(calls) == 1

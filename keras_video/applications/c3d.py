@@ -45,6 +45,7 @@ def C3D(
     base_filters=64,
     fc_units=4096,
     dropout_rate=0.5,
+    batch_norm=False,
 ):
     """Instantiates C3D (Tran et al. 2015), the Sports-1M network by default.
 
@@ -64,6 +65,10 @@ def C3D(
             use 2, 4 or 8 times it. Small values make small models.
         fc_units: units of `fc6` and `fc7` (4096 in the paper).
         dropout_rate: dropout after `fc6` and after `fc7`.
+        batch_norm: `True` puts a batch norm between every convolution and its
+            ReLU (the convolutions then have no bias). The paper's C3D has
+            none (`False`); small C3Ds trained from scratch for a few epochs
+            (the CPU demo) only start learning with it.
 
     Input shape:
         `(batch, frames, height, width, channels)`.
@@ -112,9 +117,13 @@ def C3D(
             base_filters * multiple,
             3,
             padding="same",
-            activation="relu",
+            activation=None if batch_norm else "relu",
+            use_bias=not batch_norm,
             name=layer_name,
         )(x)
+        if batch_norm:
+            x = keras.layers.BatchNormalization(name=f"{layer_name}_bn")(x)
+            x = keras.layers.Activation("relu", name=f"{layer_name}_relu")(x)
         if pool is not None:
             pool_name, size, padding = pool
             x = keras.layers.MaxPooling3D(

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from keras_video.applications import C3D
+from keras_video.applications.c3d import LAYERS
 from tests.applications.checks import (
     check_application,
     trainable_params,
@@ -21,6 +22,23 @@ def test_features_without_top():
     assert tuple(model.output.shape) == (None, 1, 1, 1, 32)
     pooled = C3D(include_top=False, pooling="max", **TINY)
     assert tuple(pooled.output.shape) == (None, 32)
+
+
+def test_batch_norm_between_every_conv_and_its_relu(tmp_path):
+    model = C3D(classes=5, batch_norm=True, **TINY)
+    check_application(model, (2, 5), tmp_path)
+    for name, _, _ in LAYERS:
+        conv = model.get_layer(name)
+        assert conv.bias is None and conv.activation is keras.activations.linear
+        assert isinstance(
+            model.get_layer(f"{name}_bn"), keras.layers.BatchNormalization
+        )
+    plain = C3D(classes=5, **TINY)
+    assert not any(isinstance(x, keras.layers.BatchNormalization) for x in plain.layers)
+    # each conv's bias (one per channel) becomes gamma and beta (two per channel)
+    channels = sum(TINY["base_filters"] * multiple for _, multiple, _ in LAYERS)
+    with_bn = trainable_params(lambda: C3D(classes=5, batch_norm=True, **TINY))
+    assert with_bn - trainable_params(lambda: C3D(classes=5, **TINY)) == channels
 
 
 def test_pool5_rounds_up_like_the_paper():
