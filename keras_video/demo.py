@@ -13,7 +13,8 @@ model | val acc | params | MFLOPs/clip | train clips/s
 with a bar chart (`demo_out/comparison.png`). Single-frame models see no
 motion and stay near chance; every temporal model learns the direction.
 Measured on one core of a 2-core x86 CPU (AVX2; 12 epochs of 384 clips,
-batch 8, 128 validation videos; 4.7 to 5 minutes with the Kinetics clip):
+batch 8, 128 validation videos; 4.7 to 5 minutes with the Kinetics clip;
+3 min 52 s on both cores, seed 0, with the same accuracies to within 0.02):
 
 ```
                       seed 0   seed 1
@@ -401,6 +402,7 @@ def save_chart(rows, chance, path):
         ax.set_title(title)
         if log:
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_yticks(y)
         ax.set_yticklabels(names if ax is axes[0] else [])
     axes[0].axvline(chance, color="#c44e52", linestyle="--", label="chance")
