@@ -120,7 +120,11 @@ def _add_train(subparsers):
 
 
 def _load_run_model(path):
-    """A saved `.keras` model, its recipe and class names (from its run folder)."""
+    """A saved `.keras` model, its recipe and class names (from its run folder).
+
+    Without a `recipe.json` the recipe is the default one at the model's input
+    clip size; without a `class_names.json` the class names are `None`.
+    """
     import json
 
     import keras
@@ -137,6 +141,9 @@ def _load_run_model(path):
             with open(os.path.join(d, "class_names.json")) as f:
                 class_names = json.load(f)
     model = keras.saving.load_model(path)
+    if recipe is None:
+        clip_length, height, width = model.inputs[0].shape[1:4]
+        recipe = Recipe(clip_length=clip_length, image_size=(height, width))
     return model, recipe, class_names
 
 
@@ -144,12 +151,9 @@ def _cmd_evaluate(args):
     import json
 
     from keras_video.data.datasets import VIDEO_FORMATS
-    from keras_video.training import Recipe, apply_overrides, evaluate_videos
+    from keras_video.training import apply_overrides, evaluate_videos
 
     model, recipe, class_names = _load_run_model(args.model)
-    if recipe is None:
-        clip_length, height, width = model.inputs[0].shape[1:4]
-        recipe = Recipe(clip_length=clip_length, image_size=(height, width))
     recipe = apply_overrides(recipe, args.overrides)
     if class_names is None:
         class_names = sorted(
@@ -331,7 +335,7 @@ def _add_i3d_commands(subparsers):
         "over num_clips x num_crops test clips as `keras-video evaluate` does.",
     )
     predict.add_argument("video")
-    predict.add_argument("--model", help="a .keras model written by `keras-video train`")
+    predict.add_argument("--model", help="a .keras model from `keras-video train`")
     predict.add_argument(
         "--num-clips", type=int, help="default: 3 (Kinetics) or the recipe's"
     )
@@ -373,15 +377,12 @@ def _predict_with_run_model(args):
     """Top `(index, name, score)` rows of `args.video` under a trained model."""
     import numpy as np
 
-    from keras_video.training import Recipe, predict_videos
+    from keras_video.training import predict_videos
 
     if not os.path.isfile(args.model):
         raise SystemExit(f"keras-video predict: no model file at {args.model}")
     model, recipe, class_names = _load_run_model(args.model)
     num_classes = model.outputs[0].shape[-1]
-    if recipe is None:
-        clip_length, height, width = model.inputs[0].shape[1:4]
-        recipe = Recipe(clip_length=clip_length, image_size=(height, width))
     if class_names is None or len(class_names) != num_classes:
         class_names = [str(i) for i in range(num_classes)]
     scores = predict_videos(
