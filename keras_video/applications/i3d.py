@@ -26,7 +26,7 @@ import os
 import keras
 
 from keras_video.applications import common
-from keras_video.applications.inflate import inflate
+from keras_video.applications.inflate import inflate, walk_graph
 from keras_video.layers import NonLocal
 
 # First 1x1 conv of these bottlenecks becomes 3x1x1.
@@ -212,7 +212,7 @@ def I3D(
         time_padding=time_padding,
         frames=shape[0],
         name=f"{name}_backbone",
-        _insert_after=insert_after,
+        insert_after=insert_after,
     )
 
     if input_tensor is None:
@@ -223,7 +223,7 @@ def I3D(
         )
         # Apply the backbone's layers (not the backbone as one nested layer),
         # so the model's layer names stay flat and stable.
-        x = _call_flat(backbone, x)
+        x = walk_graph(backbone, x)
     if include_top:
         x = keras.layers.GlobalAveragePooling3D(name="avg_pool")(x)
         x = common.classifier(x, classes, classifier_activation, dropout_rate)
@@ -233,25 +233,3 @@ def I3D(
     if is_path and not loaded_2d:
         model.load_weights(weights)
     return model
-
-
-def _call_flat(model, x):
-    """Applies the layers of functional `model` to `x`, one by one."""
-    tensors = {id(model.inputs[0]): x}
-    for depth in sorted(model._nodes_by_depth, reverse=True):
-        for node in model._nodes_by_depth[depth]:
-            layer = node.operation
-            if isinstance(layer, keras.layers.InputLayer):
-                continue
-            args = keras.tree.map_structure(
-                lambda v: tensors[id(v)] if keras.backend.is_keras_tensor(v) else v,
-                node.arguments.args,
-            )
-            kwargs = keras.tree.map_structure(
-                lambda v: tensors[id(v)] if keras.backend.is_keras_tensor(v) else v,
-                node.arguments.kwargs,
-            )
-            out = layer(*args, **kwargs)
-            for a, b in zip(node.outputs, keras.tree.flatten(out), strict=True):
-                tensors[id(a)] = b
-    return tensors[id(model.outputs[0])]

@@ -29,61 +29,8 @@ Anything else (nested models, `Flatten`, `Reshape`, `Lambda`, ...) raises a
 
 import keras
 
-from keras_video.layers import InflatedConv
+from keras_video.layers import InflatedConv, TimePadding
 from keras_video.layers.inflated_conv import inflate_kernel
-
-
-@keras.saving.register_keras_serializable(package="keras_video")
-class TimePadding(keras.layers.Layer):
-    """Pads the time axis of `(batch, frames, h, w, c)` clips.
-
-    Args:
-        padding: `(before, after)` frames.
-        mode: `"replicate"` (repeat the first / last frame) or `"zeros"`.
-
-    Input shape:
-        `(batch, frames, height, width, channels)`.
-
-    Output shape:
-        `(batch, frames + before + after, height, width, channels)`.
-    """
-
-    def __init__(self, padding=(1, 1), mode="replicate", **kwargs):
-        super().__init__(**kwargs)
-        padding = tuple(int(p) for p in padding)
-        if len(padding) != 2 or min(padding) < 0:
-            raise ValueError(
-                f"TimePadding: `padding` must be (before, after) >= 0. "
-                f"Received: padding={padding}"
-            )
-        if mode not in ("replicate", "zeros"):
-            raise ValueError(
-                "TimePadding: `mode` must be 'replicate' or 'zeros'. "
-                f"Received: mode={mode!r}"
-            )
-        self.padding = padding
-        self.mode = mode
-
-    def call(self, inputs):
-        before, after = self.padding
-        if self.mode == "zeros":
-            return keras.ops.pad(
-                inputs, [(0, 0), (before, after), (0, 0), (0, 0), (0, 0)]
-            )
-        parts = [inputs[:, :1]] * before + [inputs] + [inputs[:, -1:]] * after
-        return keras.ops.concatenate(parts, axis=1) if len(parts) > 1 else inputs
-
-    def compute_output_shape(self, input_shape):
-        frames = input_shape[1]
-        if frames is not None:
-            frames = frames + sum(self.padding)
-        return (input_shape[0], frames) + tuple(input_shape[2:])
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"padding": self.padding, "mode": self.mode})
-        return config
-
 
 _CONVS = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D)
 _POOLS = {
@@ -238,11 +185,54 @@ def _convert(layer, time_kernels, time_strides, mode, time_padding):
     )
 
 
-def _nodes_in_order(model):
-    nodes = []
+def walk_graph(model, inputs, call_layer=None):
+    """Applies the layers of a functional `model` to new `inputs`, in graph order.
+
+    The one graph walk of the package: `inflate` uses it to replace every 2D
+    layer by its 3D twin, and `I3D` to apply an inflated backbone's layers to
+    a user's `input_tensor` one by one (so the model's layer names stay flat,
+    with no nested model).
+
+    Args:
+        model: a functional `keras.Model`.
+        inputs: new tensors, one per `model.inputs` (a tensor or a list).
+        call_layer: `call_layer(layer, args, kwargs)` returns the outputs of
+            `layer` (an `Operation` of `model`) on `args` and `kwargs`, which
+            already hold the new tensors; default `layer(*args, **kwargs)`.
+
+    Returns:
+        The new tensors in the structure of `model.outputs` (one tensor for a
+        single-output model).
+    """
+    if call_layer is None:
+
+        def call_layer(layer, args, kwargs):
+            return layer(*args, **kwargs)
+
+    inputs = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+    if len(inputs) != len(model.inputs):
+        raise ValueError(
+            f"walk_graph: {model.name!r} has {len(model.inputs)} inputs. "
+            f"Received: {len(inputs)} inputs"
+        )
+    tensors = {id(a): b for a, b in zip(model.inputs, inputs, strict=True)}
+
+    def new(value):
+        return tensors[id(value)] if keras.backend.is_keras_tensor(value) else value
+
     for depth in sorted(model._nodes_by_depth, reverse=True):
-        nodes.extend(model._nodes_by_depth[depth])
-    return nodes
+        for node in model._nodes_by_depth[depth]:
+            layer = node.operation
+            if isinstance(layer, keras.layers.InputLayer):
+                continue
+            args = keras.tree.map_structure(new, node.arguments.args)
+            kwargs = keras.tree.map_structure(new, node.arguments.kwargs)
+            out = call_layer(layer, args, kwargs)
+            outputs = keras.tree.flatten(out)
+            for a, b in zip(keras.tree.flatten(node.outputs), outputs, strict=True):
+                tensors[id(a)] = b
+    outputs = [tensors[id(v)] for v in model.outputs]
+    return outputs[0] if len(outputs) == 1 else outputs
 
 
 def inflate(
@@ -253,7 +243,7 @@ def inflate(
     time_strides=None,
     frames=None,
     name=None,
-    _insert_after=None,
+    insert_after=None,
 ):
     """Inflates a functional 2D Keras model into its 3D twin (I3D).
 
@@ -273,6 +263,9 @@ def inflate(
             pooling (default 1).
         frames: number of frames of the new input (`None`: any).
         name: the new model's name (default: `<2D name>_inflated`).
+        insert_after: `{layer name: [make, ...]}`: after that layer's 3D twin,
+            `x = make(x)` for each `make` in order (how `I3D` adds its `pool2`
+            and non-local blocks); build-time only, nothing is serialised.
 
     Returns:
         A `keras.Model` on `(batch, frames, height, width, channels)` clips whose
@@ -317,11 +310,12 @@ def inflate(
             f"Received: time_padding={time_padding!r}"
         )
     time_strides = dict(time_strides or {})
-    insert_after = dict(_insert_after or {})
+    insert_after = dict(insert_after or {})
     names = {layer.name for layer in model_2d.layers}
     for option, table in (
         ("time_kernels", time_kernels),
         ("time_strides", time_strides),
+        ("insert_after", insert_after),
     ):
         if isinstance(table, dict):
             unknown = sorted(set(table) - names)
@@ -331,21 +325,18 @@ def inflate(
                     f"{model_2d.name!r}: {unknown}"
                 )
 
-    tensors = {}  # id(2D KerasTensor) -> 3D tensor
     new_inputs = []
-    for node in _nodes_in_order(model_2d):
-        layer = node.operation
-        if isinstance(layer, keras.layers.InputLayer):
-            shape = tuple(layer.output.shape[1:])
-            if len(shape) != 3:
-                raise ValueError(
-                    f"inflate needs image inputs (height, width, channels). Received: "
-                    f"input {layer.name!r} of shape {shape}"
-                )
-            x = keras.Input(shape=(frames,) + shape, name=layer.name)
-            new_inputs.append(x)
-            tensors[id(layer.output)] = x
-            continue
+    for tensor in model_2d.inputs:
+        layer = tensor._keras_history.operation
+        shape = tuple(tensor.shape[1:])
+        if len(shape) != 3:
+            raise ValueError(
+                f"inflate needs image inputs (height, width, channels). Received: "
+                f"input {layer.name!r} of shape {shape}"
+            )
+        new_inputs.append(keras.Input(shape=(frames,) + shape, name=layer.name))
+
+    def inflate_layer(layer, args, kwargs):
         if isinstance(layer, keras.Model):
             raise ValueError(
                 f"inflate cannot inflate layer {layer.name!r} (a nested "
@@ -357,31 +348,15 @@ def inflate(
                 f"({type(layer).__name__})."
             )
         pre, new_layer = _convert(layer, time_kernels, time_strides, mode, time_padding)
-        args = keras.tree.map_structure(
-            lambda v: tensors[id(v)] if keras.backend.is_keras_tensor(v) else v,
-            node.arguments.args,
-        )
-        kwargs = keras.tree.map_structure(
-            lambda v: tensors[id(v)] if keras.backend.is_keras_tensor(v) else v,
-            node.arguments.kwargs,
-        )
         if pre is not None:
             args = (pre(args[0]),) + tuple(args[1:])
         out = new_layer(*args, **kwargs)
-        if (
-            layer.weights
-            and not new_layer.weights == []
-            and not isinstance(layer, _CONVS)
-        ):
+        if layer.weights and new_layer.weights and not isinstance(layer, _CONVS):
             new_layer.set_weights(layer.get_weights())
         for make in insert_after.get(layer.name, ()):
             out = make(out)
-        outputs_2d = keras.tree.flatten(node.outputs)
-        outputs_3d = keras.tree.flatten(out)
-        for a, b in zip(outputs_2d, outputs_3d, strict=True):
-            tensors[id(a)] = b
-    outputs = keras.tree.map_structure(lambda v: tensors[id(v)], model_2d.outputs)
-    if len(outputs) == 1:
-        outputs = outputs[0]
+        return out
+
+    outputs = walk_graph(model_2d, new_inputs, inflate_layer)
     inputs = new_inputs[0] if len(new_inputs) == 1 else new_inputs
     return keras.Model(inputs, outputs, name=name or f"{model_2d.name}_inflated")

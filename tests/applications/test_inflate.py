@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from keras_video.applications import inflate
+from keras_video.applications.inflate import walk_graph
 
 
 def _randomise(model, seed=0):
@@ -124,6 +125,8 @@ def test_argument_errors():
         inflate(model, time_kernels={"nope": 3})
     with pytest.raises(ValueError, match="mode"):
         inflate(model, mode="sum")
+    with pytest.raises(ValueError, match="insert_after.*\\['nope'\\]"):
+        inflate(model, insert_after={"nope": [keras.layers.ReLU()]})
     with pytest.raises(ValueError, match="functional keras.Model"):
         inflate(keras.layers.Dense(3))
     inner = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 3)])
@@ -131,6 +134,47 @@ def test_argument_errors():
     nested = keras.Model(inputs, inner(inputs))
     with pytest.raises(ValueError, match="nested"):
         inflate(nested)
+
+
+def test_walk_graph_replays_a_model_on_new_inputs():
+    model = _small_cnn()
+    x = np.random.default_rng(3).uniform(-1, 1, (2, 16, 16, 3)).astype("float32")
+    inputs = keras.Input((16, 16, 3), name="other")
+    outputs = walk_graph(model, inputs)
+    flat = keras.Model(inputs, outputs)
+    # The same layers (shared weights), applied one by one: no nested model.
+    assert [layer.name for layer in flat.layers][1:] == [
+        layer.name for layer in model.layers
+    ][1:]
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(flat(x)),
+        keras.ops.convert_to_numpy(model(x)),
+        rtol=1e-6,
+    )
+    seen = []
+
+    def record(layer, args, kwargs):
+        seen.append(layer.name)
+        return layer(*args, **kwargs)
+
+    walk_graph(model, keras.Input((16, 16, 3)), record)
+    assert seen.index("conv") < seen.index("dw") < seen.index("dense")
+    with pytest.raises(ValueError, match="1 inputs"):
+        walk_graph(model, [inputs, inputs])
+
+
+def test_insert_after_adds_layers_after_the_named_layer():
+    model = _small_cnn()
+    marker = []
+
+    def make(x):
+        marker.append(tuple(x.shape))
+        return keras.layers.Activation("linear", name="after_bn")(x)
+
+    inflated = inflate(model, insert_after={"bn": [make]})
+    assert marker == [(None, None, 8, 8, 8)]
+    names = [layer.name for layer in inflated.layers]
+    assert names.index("bn") < names.index("after_bn")
 
 
 @pytest.mark.large
