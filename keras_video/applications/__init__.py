@@ -1,18 +1,11 @@
-"""Video models as `keras.applications`-style constructors."""
+"""Video models as `keras.applications`-style constructors.
 
-# Model zoo (issue 3), except the I3D family.
+`MODELS` (see `registry.py`) lists every constructor with a tiny config.
+"""
+
 from keras_video.applications.c3d import C3D
 from keras_video.applications.cnn_rnn import CNNRNN
 from keras_video.applications.fusion import EarlyFusion, LateFusion, SlowFusion
-from keras_video.applications.recurrent_cnn import RecurrentCNN
-from keras_video.applications.registry import MODELS, build_tiny, list_models
-from keras_video.applications.resnet3d import MC3, R3D, R2Plus1D
-from keras_video.applications.single_frame import SingleFrame
-from keras_video.applications.slowfast import SlowFast
-from keras_video.applications.two_stream import TwoStream
-
-# The I3D family: inflation, ResNet-50 I3D, Inception-v1 I3D, Kinetics-400.
-from keras_video.applications import weights  # noqa: F401  (registers presets)
 from keras_video.applications.i3d import I3D
 from keras_video.applications.inception_i3d import (
     InceptionI3D,
@@ -20,6 +13,12 @@ from keras_video.applications.inception_i3d import (
     preprocess_input,
 )
 from keras_video.applications.inflate import inflate
+from keras_video.applications.recurrent_cnn import RecurrentCNN
+from keras_video.applications.registry import MODELS, build_tiny, list_models
+from keras_video.applications.resnet3d import MC3, R3D, R2Plus1D
+from keras_video.applications.single_frame import SingleFrame
+from keras_video.applications.slowfast import SlowFast
+from keras_video.applications.two_stream import TwoStream
 
 __all__ = [
     "C3D",

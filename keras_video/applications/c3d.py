@@ -18,6 +18,7 @@ clip ends at 4x4 and `fc6` sees 512 * 4 * 4 = 8192 features.
 import keras
 
 from keras_video.applications import common
+from keras_video.applications import weights as weights_lib
 
 # (name, channels as a multiple of base_filters, pooling after it)
 LAYERS = (
@@ -138,4 +139,4 @@ def C3D(
     else:
         x = common.pool_features(x, pooling)
     model = keras.Model(inputs, x, name=name)
-    return common.load_weights(model, weights, "c3d")
+    return weights_lib.load_weights(model, weights, "c3d")

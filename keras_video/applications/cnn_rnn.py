@@ -3,6 +3,7 @@
 import keras
 
 from keras_video.applications import common
+from keras_video.applications import weights as weights_lib
 from keras_video.applications.frame_cnn import frame_backbone
 from keras_video.layers import TemporalPooling
 
@@ -117,4 +118,4 @@ def CNNRNN(
         mode = "average" if pooling == "avg" else "max"
         x = TemporalPooling(mode, name=f"temporal_{pooling}_pool")(x)
     model = keras.Model(inputs, x, name=name)
-    return common.load_weights(model, weights, "cnn_rnn")
+    return weights_lib.load_weights(model, weights, "cnn_rnn")

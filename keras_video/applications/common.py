@@ -1,4 +1,4 @@
-"""What every application constructor shares: input, head and weights.
+"""What every application constructor shares: the input and the head.
 
 Constructors follow `keras.applications.ResNet50`:
 
@@ -7,9 +7,9 @@ def Family(include_top=True, weights=None, input_tensor=None, input_shape=None,
            pooling=None, classes=400, classifier_activation="softmax",
            name="family", **family_args): ...
 ```
-"""
 
-import os
+Weights (`None`, a preset or a path) load through `weights.load_weights`.
+"""
 
 import keras
 
@@ -76,7 +76,8 @@ def check_top_arguments(include_top, weights, classes, pooling, name):
     """The `keras.applications` argument checks, with the same messages."""
     if pooling not in (None, "avg", "max"):
         raise ValueError(
-            f"{name}: `pooling` must be None, 'avg' or 'max'. Received: pooling={pooling!r}"
+            f"{name}: `pooling` must be None, 'avg' or 'max'. "
+            f"Received: pooling={pooling!r}"
         )
     if include_top and (not isinstance(classes, int) or classes <= 0):
         raise ValueError(
@@ -122,30 +123,3 @@ def classifier(x, classes, classifier_activation, dropout_rate=0.0):
     return keras.layers.Dense(
         classes, activation=classifier_activation, name="predictions"
     )(x)
-
-
-# Named presets: {family name: {preset name: resolver(model) -> None}}.
-# Filled by the modules that provide weights (e.g. `weights.py`).
-PRESETS = {}
-
-
-def load_weights(model, weights, family):
-    """Loads `weights` into `model`.
-
-    `weights` is `None` (random init), a path to a `.weights.h5` file, or a
-    preset name registered in `PRESETS[family]`.
-    """
-    if weights is None:
-        return model
-    presets = PRESETS.get(family, {})
-    if weights in presets:
-        presets[weights](model)
-        return model
-    if isinstance(weights, (str, os.PathLike)) and os.path.exists(weights):
-        model.load_weights(weights)
-        return model
-    known = sorted(presets)
-    raise ValueError(
-        f"{family}: `weights` must be None, a path to an existing weights file, "
-        f"or one of the presets {known}. Received: weights={weights!r}"
-    )

@@ -10,6 +10,7 @@ SlowFusion:  3D convs with temporal kernels (4, 2, 2), strides 2: time fused slo
 import keras
 
 from keras_video.applications import common
+from keras_video.applications import weights as weights_lib
 from keras_video.applications.frame_cnn import apply_frame_cnn, frame_backbone
 
 FUSIONS = ("flatten", "average")
@@ -138,7 +139,7 @@ def LateFusion(
     else:
         x = common.pool_features(x, pooling)
     model = keras.Model(inputs, x, name=name)
-    return common.load_weights(model, weights, "late_fusion")
+    return weights_lib.load_weights(model, weights, "late_fusion")
 
 
 def EarlyFusion(
@@ -228,7 +229,7 @@ def EarlyFusion(
     x = apply_frame_cnn(x, width=width, depth=depth, name="conv", first_stage=1)
     x = _top_2d(x, include_top, pooling, classes, classifier_activation, dropout_rate)
     model = keras.Model(inputs, x, name=name)
-    return common.load_weights(model, weights, "early_fusion")
+    return weights_lib.load_weights(model, weights, "early_fusion")
 
 
 def SlowFusion(
@@ -345,4 +346,4 @@ def SlowFusion(
     else:
         x = common.pool_features(x, pooling)
     model = keras.Model(inputs, x, name=name)
-    return common.load_weights(model, weights, "slow_fusion")
+    return weights_lib.load_weights(model, weights, "slow_fusion")

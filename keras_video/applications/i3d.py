@@ -21,12 +21,11 @@ edge frames, and the non-local blocks start as the identity, so a clip that
 repeats one frame gives the 2D ResNet-50's features on that frame.
 """
 
-import os
-
 import keras
 
 from keras_video.applications import common
-from keras_video.applications.inflate import inflate, walk_graph
+from keras_video.applications import weights as weights_lib
+from keras_video.applications.inflate import inflate, inflate_weights, walk_graph
 from keras_video.layers import NonLocal
 
 # First 1x1 conv of these bottlenecks becomes 3x1x1.
@@ -38,17 +37,6 @@ NON_LOCAL_BLOCKS = (
     "conv4_block1_out",
     "conv4_block3_out",
     "conv4_block5_out",
-)
-
-RESNET50_NOTOP_FILE = "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"
-RESNET50_NOTOP_HASH = "4d473c1dd8becc155b73f8504c6f6626"
-RESNET50_NOTOP_URL = (
-    "https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
-    + RESNET50_NOTOP_FILE
-)
-RESNET50_COMMAND = (
-    "python -c \"import keras; keras.applications.ResNet50(weights='imagenet', "
-    'include_top=False)"'
 )
 
 
@@ -72,28 +60,27 @@ def _non_local(block):
     return lambda x: NonLocal(name=name)(x)
 
 
-def _resnet50_imagenet_path():
-    """The Keras-cached ImageNet ResNet-50 (no top) file, or a clear error."""
-    from keras_video.applications import weights as weights_lib
+def load_resnet50_2d(model, path):
+    """Loads a 2D ResNet-50 weights file (no top) into an I3D `model`, inflated.
 
-    path = os.path.join(weights_lib.cache_dir(), RESNET50_NOTOP_FILE)
-    if os.path.exists(path):
-        return path
-    try:
-        return keras.utils.get_file(
-            RESNET50_NOTOP_FILE,
-            RESNET50_NOTOP_URL,
-            cache_subdir="models",
-            file_hash=RESNET50_NOTOP_HASH,
-        )
-    except Exception as error:  # noqa: BLE001 - offline, proxy, ...
-        raise FileNotFoundError(
-            f"I3D(weights='imagenet_inflated') needs the ImageNet ResNet-50 weights "
-            f"{RESNET50_NOTOP_FILE} in the Keras cache ({path}), and downloading "
-            f"them failed ({error}). On a machine with network access run:\n"
-            f"    {RESNET50_COMMAND}\n"
-            f"then copy {path} to the same place on this machine."
-        ) from error
+    The preset `weights="imagenet_inflated"` (with the Keras ImageNet file)
+    and `weights=<2D file>`: the file goes into a `keras.applications`
+    ResNet-50 of the model's frame size, whose layers are then inflated into
+    the same-named layers of `model` (`inflate_weights`, `mode="mean"`).
+    """
+    resnet = keras.applications.ResNet50(
+        include_top=False, weights=None, input_shape=tuple(model.inputs[0].shape[2:])
+    )
+    resnet.load_weights(path)
+    inflate_weights(resnet, model, mode="mean")
+
+
+weights_lib.register_preset(
+    "I3D",
+    "imagenet_inflated",
+    weights_lib.RESNET50_IMAGENET_NOTOP,
+    load_resnet50_2d,
+)
 
 
 def I3D(
@@ -161,12 +148,7 @@ def I3D(
         A `keras.Model`.
     """
     common.check_top_arguments(include_top, weights, classes, pooling, name)
-    is_path = isinstance(weights, (str, os.PathLike)) and os.path.exists(weights)
-    if weights not in (None, "imagenet_inflated") and not is_path:
-        raise ValueError(
-            f"{name}: `weights` must be None, 'imagenet_inflated' or a path to an "
-            f"existing weights file. Received: weights={weights!r}"
-        )
+    weights_lib.check_weights(weights, "I3D")
     if not 0.0 <= dropout_rate < 1.0:
         raise ValueError(
             f"{name}: `dropout_rate` must be in [0, 1). "
@@ -189,17 +171,6 @@ def I3D(
     resnet = keras.applications.ResNet50(
         include_top=False, weights=None, input_shape=tuple(shape[1:])
     )
-    loaded_2d = False
-    if weights == "imagenet_inflated":
-        resnet.load_weights(_resnet50_imagenet_path())
-        loaded_2d = True
-    elif is_path:
-        try:
-            resnet.load_weights(weights)
-            loaded_2d = True
-        except Exception:  # noqa: BLE001 - not a 2D file: try it as 3D below
-            loaded_2d = False
-
     insert_after = {"conv2_block3_out": [lambda x: _pool2("pool2_pool")(x)]}
     if non_local:
         for block in NON_LOCAL_BLOCKS:
@@ -230,6 +201,10 @@ def I3D(
     else:
         x = common.pool_features(x, pooling)
     model = keras.Model(inputs, x, name=name)
-    if is_path and not loaded_2d:
-        model.load_weights(weights)
-    return model
+    if weights is not None and weights not in weights_lib.PRESETS["I3D"]:
+        try:  # a path: a 2D ResNet-50 file to inflate, else a file of this model
+            load_resnet50_2d(model, weights)
+            return model
+        except Exception:  # noqa: BLE001 - not a 2D file: load it as 3D
+            pass
+    return weights_lib.load_weights(model, weights, "I3D")

@@ -31,6 +31,7 @@ import keras
 import numpy as np
 
 from keras_video.applications import common
+from keras_video.applications import weights as weights_lib
 
 # The blocks of the network, in order (`final_endpoint` takes one of these).
 VALID_ENDPOINTS = (
@@ -232,7 +233,7 @@ def InceptionI3D(
             f"{name}: `final_endpoint` other than 'Logits' needs "
             f"include_top=False. Received: final_endpoint={final_endpoint!r}"
         )
-    _check_weights(weights, "InceptionI3D")
+    weights_lib.check_weights(weights, "InceptionI3D")
     if weights == "kinetics400" and include_top and classes != 400:
         raise ValueError(
             f"{name}: with weights='kinetics400' and include_top=True, `classes` "
@@ -290,21 +291,29 @@ def InceptionI3D(
         x = common.pool_features(x, pooling)
 
     model = keras.Model(inputs, x, name=name)
-    common.load_weights(model, weights, "InceptionI3D")
-    return model
+    return weights_lib.load_weights(model, weights, "InceptionI3D")
 
 
-def _check_weights(weights, family):
-    """Fails before building when `weights` is no preset and no file."""
-    if weights is None or weights in common.PRESETS.get(family, {}):
+def load_kinetics400(model, path):
+    """Loads the converted Kinetics-400 file at `path` into `model`.
+
+    The preset `weights="kinetics400"`. A model with the full network and its
+    head loads the file as it is; a feature extractor (`include_top=False`,
+    an earlier `final_endpoint`) gets the layers it has from the full network
+    (layer names are stable).
+    """
+    names = {layer.name for layer in model.layers}
+    if {"Logits_Conv3d_0c_1x1_conv", "Mixed_5c"} <= names:
+        model.load_weights(path)
         return
-    if isinstance(weights, (str, os.PathLike)) and os.path.exists(weights):
-        return
-    raise ValueError(
-        f"{family}: `weights` must be None, a path to an existing weights file, "
-        f"or one of the presets {sorted(common.PRESETS.get(family, {}))}. "
-        f"Received: weights={weights!r}"
-    )
+    full = InceptionI3D(weights=None, input_shape=(None, 224, 224, 3))
+    full.load_weights(path)
+    weights_lib.copy_weights_by_name(full, model)
+
+
+weights_lib.register_preset(
+    "InceptionI3D", "kinetics400", weights_lib.KINETICS400, load_kinetics400
+)
 
 
 def preprocess_input(x):

@@ -94,8 +94,7 @@ def _inflate_conv(layer, t, stride, mode, time_padding):
         raise ValueError(
             f"inflate: only channels_last layers. Received: layer {layer.name!r}"
         )
-    kernel = keras.ops.convert_to_numpy(layer.kernel)  # (kh, kw, c, m)
-    kh, kw, channels, multiplier = kernel.shape
+    kh, kw, channels, multiplier = tuple(layer.kernel.shape)
     conv = InflatedConv(
         filters=channels * multiplier,
         kernel_size=(t, kh, kw),
@@ -110,13 +109,50 @@ def _inflate_conv(layer, t, stride, mode, time_padding):
         dtype=layer.dtype_policy,
     )
     conv.build((None, None, None, None, channels))
-    weights = [
-        inflate_kernel(kernel.reshape(kh, kw, 1, channels * multiplier), t, mode)
-    ]
-    if config["use_bias"]:
-        weights.append(keras.ops.convert_to_numpy(layer.bias))
-    conv.set_weights(weights)
+    conv.set_weights(inflated_weights(layer, t, mode))
     return conv
+
+
+def inflated_weights(layer_2d, time_kernel, mode="mean"):
+    """The weights of the 3D twin of `layer_2d`, with temporal kernel `time_kernel`.
+
+    A `Conv2D` kernel `(kh, kw, c, f)` becomes `(t, kh, kw, c, f)` (see
+    `inflate_kernel`); a `DepthwiseConv2D` kernel `(kh, kw, c, m)` becomes the
+    grouped `(t, kh, kw, 1, c * m)`; biases and every other layer's weights
+    are kept as they are.
+    """
+    weights = [keras.ops.convert_to_numpy(w) for w in layer_2d.get_weights()]
+    if isinstance(layer_2d, _CONVS):
+        kernel = weights[0]
+        if isinstance(layer_2d, keras.layers.DepthwiseConv2D):
+            kh, kw, channels, multiplier = kernel.shape
+            kernel = kernel.reshape(kh, kw, 1, channels * multiplier)
+        weights[0] = inflate_kernel(kernel, time_kernel, mode)
+    return weights
+
+
+def inflate_weights(model_2d, model_3d, mode="mean"):
+    """Sets the weights of an inflated model from its 2D model, layer by layer.
+
+    Every layer of `model_3d` with weights gets those of the same-named layer
+    of `model_2d`, inflated (`inflated_weights`, the temporal kernel read from
+    the 3D layer). Layers the 2D model lacks (e.g. `I3D`'s non-local blocks
+    and head) keep theirs. This is how a 3D model built with random weights
+    takes a 2D weights file (`I3D(weights="imagenet_inflated")`).
+
+    Returns:
+        The number of layers set.
+    """
+    by_name = {layer.name: layer for layer in model_2d.layers}
+    copied = 0
+    for layer in model_3d.layers:
+        source = by_name.get(layer.name)
+        if not layer.weights or source is None or not source.weights:
+            continue
+        t = int(layer.kernel_size[0]) if isinstance(source, _CONVS) else 1
+        layer.set_weights(inflated_weights(source, t, mode))
+        copied += 1
+    return copied
 
 
 def _valid_time_pad(layer, t, time_padding):

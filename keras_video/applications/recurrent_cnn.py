@@ -3,6 +3,7 @@
 import keras
 
 from keras_video.applications import common
+from keras_video.applications import weights as weights_lib
 from keras_video.layers import ConvGRU
 
 
@@ -107,4 +108,4 @@ def RecurrentCNN(
     elif pooling == "max":
         x = keras.layers.GlobalMaxPooling2D(name="max_pool")(x)
     model = keras.Model(inputs, x, name=name)
-    return common.load_weights(model, weights, "recurrent_cnn")
+    return weights_lib.load_weights(model, weights, "recurrent_cnn")

@@ -11,6 +11,9 @@ for name in applications.list_models():
 tiny version (a few channels, 8-10 frames of 32x32; it builds and runs in a
 second or two on CPU) and the clip the tiny version takes. The tiny configs
 are what tests and the CPU demo train; they are not the published networks.
+The two I3Ds are published networks with no width to shrink: their entries
+are the full networks on the smallest clip they take (`I3D`: ResNet-50 on
+8x32x32; `InceptionI3D` with its head: 9x193x193), for building, not training.
 """
 
 import dataclasses
@@ -18,6 +21,8 @@ import dataclasses
 from keras_video.applications.c3d import C3D
 from keras_video.applications.cnn_rnn import CNNRNN
 from keras_video.applications.fusion import EarlyFusion, LateFusion, SlowFusion
+from keras_video.applications.i3d import I3D
+from keras_video.applications.inception_i3d import InceptionI3D
 from keras_video.applications.recurrent_cnn import RecurrentCNN
 from keras_video.applications.resnet3d import MC3, R3D, R2Plus1D
 from keras_video.applications.single_frame import SingleFrame
@@ -55,6 +60,8 @@ MODELS = {
     "slowfast": ModelEntry(
         SlowFast, dict(base_filters=16, stage_blocks=(1, 1, 1, 1), alpha=4), CLIP
     ),
+    "i3d": ModelEntry(I3D, dict(dropout_rate=0.0), CLIP),
+    "inception_i3d": ModelEntry(InceptionI3D, dict(dropout_rate=0.0), (9, 193, 193, 3)),
 }
 
 

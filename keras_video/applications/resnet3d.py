@@ -29,6 +29,7 @@ Reference:
 import keras
 
 from keras_video.applications import common
+from keras_video.applications import weights as weights_lib
 
 BN_EPSILON = 1e-5  # torch.nn.BatchNorm3d
 BN_MOMENTUM = 0.9  # torch momentum 0.1
@@ -199,7 +200,7 @@ def VideoResNet(
     else:
         x = common.pool_features(x, pooling)
     model = keras.Model(inputs, x, name=name)
-    return common.load_weights(model, weights, weights_name or name)
+    return weights_lib.load_weights(model, weights, weights_name or name)
 
 
 def R3D(

@@ -27,6 +27,7 @@ channels, batch norm and ReLU, concatenated to the slow features.
 import keras
 
 from keras_video.applications import common
+from keras_video.applications import weights as weights_lib
 from keras_video.layers import SlowFastLateral
 
 BN_EPSILON = 1e-5
@@ -273,4 +274,4 @@ def SlowFast(
     else:
         outputs = [slow, fast]
     model = keras.Model(inputs, outputs, name=name)
-    return common.load_weights(model, weights, "slowfast")
+    return weights_lib.load_weights(model, weights, "slowfast")

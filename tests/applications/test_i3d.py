@@ -7,6 +7,7 @@ import pytest
 
 from keras_video.applications import I3D
 from keras_video.applications import i3d as i3d_lib
+from keras_video.applications import weights as weights_lib
 from tests.helpers import count_params
 
 
@@ -35,13 +36,25 @@ def resnet_2d_file(tmp_path_factory):
 
 
 @pytest.mark.large
-def test_boring_video_with_2d_weights_and_non_local(resnet_2d_file):
+@pytest.mark.parametrize("how", ["path", "preset"])
+def test_boring_video_with_2d_weights_and_non_local(
+    resnet_2d_file, how, tmp_path, monkeypatch
+):
     resnet, path = resnet_2d_file
+    weights = path
+    if how == "preset":  # the preset's one path: Keras cache -> load_resnet50_2d
+        monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+        (tmp_path / "models").mkdir()
+        file = weights_lib.WeightsFile("resnet50_2d.weights.h5", "ResNet", "make")
+        (tmp_path / "models" / file.name).write_bytes(open(path, "rb").read())
+        preset = weights_lib.Preset(file, i3d_lib.load_resnet50_2d)
+        monkeypatch.setitem(weights_lib.PRESETS["I3D"], "imagenet_inflated", preset)
+        weights = "imagenet_inflated"
     model = I3D(
         include_top=False,
         pooling="avg",
         input_shape=(8, 64, 64, 3),
-        weights=path,
+        weights=weights,
         non_local=True,
     )
     kernel_2d = keras.ops.convert_to_numpy(
@@ -115,21 +128,25 @@ def test_imagenet_inflated_offline_error(tmp_path, monkeypatch):
         raise OSError("network is unreachable")
 
     monkeypatch.setattr(keras.utils, "get_file", offline)
+    inputs = keras.Input((1,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
     with pytest.raises(FileNotFoundError) as info:
-        i3d_lib._resnet50_imagenet_path()
+        weights_lib.load_weights(model, "imagenet_inflated", "I3D")
     message = str(info.value)
-    assert i3d_lib.RESNET50_NOTOP_FILE in message
+    assert weights_lib.RESNET50_IMAGENET_NOTOP.name in message
     assert str(tmp_path / "models") in message
     assert "keras.applications.ResNet50(weights='imagenet'" in message
 
 
 def test_imagenet_inflated_uses_the_keras_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    cached = tmp_path / "models" / i3d_lib.RESNET50_NOTOP_FILE
+    cached = tmp_path / "models" / weights_lib.RESNET50_IMAGENET_NOTOP.name
     cached.parent.mkdir()
     cached.write_bytes(b"")
     monkeypatch.setattr(keras.utils, "get_file", None)  # must not be called
-    assert i3d_lib._resnet50_imagenet_path() == str(cached)
+    assert weights_lib.cached_file(weights_lib.RESNET50_IMAGENET_NOTOP) == str(cached)
+    preset = weights_lib.PRESETS["I3D"]["imagenet_inflated"]
+    assert preset.load is i3d_lib.load_resnet50_2d
 
 
 @pytest.mark.large

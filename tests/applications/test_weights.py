@@ -4,6 +4,7 @@ import io
 import os
 import pickle
 
+import keras
 import numpy as np
 import pytest
 
@@ -91,19 +92,84 @@ def test_assign_reports_missing_and_unused_arrays():
 
 def test_missing_file_error_gives_the_command(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    assert weights_lib.kinetics400_path() == str(
-        tmp_path / "models" / "i3d_kinetics400.weights.h5"
-    )
+    path = tmp_path / "models" / "i3d_kinetics400.weights.h5"
+    assert weights_lib.kinetics400_path() == str(path)
+    inputs = keras.Input((1,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
     with pytest.raises(FileNotFoundError) as info:
-        weights_lib.load_kinetics400(model=None)
+        weights_lib.load_weights(model, "kinetics400", "InceptionI3D")
     assert "keras-video weights convert i3d-kinetics400" in str(info.value)
-    assert str(tmp_path / "models" / "i3d_kinetics400.weights.h5") in str(info.value)
+    assert str(path) in str(info.value)
+    assert str(info.value) == weights_lib.missing_kinetics400_message()
 
 
-def test_kinetics400_preset_is_registered():
-    from keras_video.applications import common
+def test_every_preset_names_its_file_and_command():
+    assert set(weights_lib.PRESETS) >= {"I3D", "InceptionI3D"}
+    assert (
+        weights_lib.PRESETS["InceptionI3D"]["kinetics400"].load
+        is inception_i3d.load_kinetics400
+    )
+    for family, presets in weights_lib.PRESETS.items():
+        for tag, preset in presets.items():
+            assert preset.file.name and preset.file.command, (family, tag)
+            message = weights_lib.missing_file_message(preset.file)
+            assert preset.file.name in message and preset.file.command in message
 
-    assert common.PRESETS["InceptionI3D"]["kinetics400"] is weights_lib.load_kinetics400
+
+def test_one_path_for_none_files_presets_and_errors(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+
+    def build():
+        inputs = keras.Input((2, 4, 4, 1))
+        return keras.Model(inputs, keras.layers.Dense(3, name="predictions")(inputs))
+
+    model = build()
+    assert weights_lib.load_weights(model, None, "toy") is model
+    path = tmp_path / "toy.weights.h5"
+    model.save_weights(path)
+    other = weights_lib.load_weights(build(), str(path), "toy")
+    for a, b in zip(model.get_weights(), other.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+    calls = []
+    file = weights_lib.WeightsFile("toy.weights.h5", "Toy weights", "make-toy")
+    monkeypatch.setitem(weights_lib.PRESETS, "toy", {})
+    weights_lib.register_preset("toy", "demo", file, lambda m, p: calls.append(p))
+    with pytest.raises(FileNotFoundError, match="make-toy"):
+        weights_lib.load_weights(model, "demo", "toy")
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "toy.weights.h5").write_bytes(b"")
+    weights_lib.load_weights(model, "demo", "toy")
+    assert calls == [str(tmp_path / "models" / "toy.weights.h5")]
+    with pytest.raises(ValueError, match=r"presets \['demo'\].*weights='missing.h5'"):
+        weights_lib.load_weights(model, "missing.h5", "toy")
+
+
+def test_cached_file_downloads_once_else_says_what_to_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    file = weights_lib.WeightsFile(
+        "remote.h5", "Remote weights", "fetch-remote", origin="https://x/remote.h5"
+    )
+    got = []
+
+    def fake_get_file(name, origin, cache_dir, cache_subdir, file_hash):
+        got.append((name, origin, cache_dir, cache_subdir))
+        return os.path.join(cache_dir, cache_subdir, name)
+
+    monkeypatch.setattr(keras.utils, "get_file", fake_get_file)
+    path = str(tmp_path / "models" / "remote.h5")
+    assert weights_lib.cached_file(file) == path
+    assert got == [("remote.h5", "https://x/remote.h5", str(tmp_path), "models")]
+
+    def offline(*args, **kwargs):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(keras.utils, "get_file", offline)
+    with pytest.raises(FileNotFoundError) as info:
+        weights_lib.cached_file(file)
+    message = str(info.value)
+    assert path in message and "fetch-remote" in message
+    assert "network is unreachable" in message
 
 
 def test_checkpoint_sha256_is_checked(tmp_path):
