@@ -1,8 +1,9 @@
 """keras-video: video understanding for Keras 3.
 
 `import keras_video` needs only Keras: `layers` and `applications` run on the
-TensorFlow, JAX and PyTorch backends. Sub-packages that need TensorFlow or
-OpenCV (`data`, and later `flow`, `visualization`) are imported on first use.
+TensorFlow, JAX and PyTorch backends. The other sub-packages (`data`, which
+needs TensorFlow; `training`; `tuners`, which needs keras-tuner) are imported
+on first use: `keras_video.data` works without importing it first.
 """
 
 import importlib
@@ -11,7 +12,8 @@ from keras_video import applications
 from keras_video import layers
 from keras_video.version import __version__
 
-_LAZY_SUBPACKAGES = ("data", "flow", "detection", "visualization", "tuners")
+# Only sub-packages that exist: a name here that fails to import is a bug.
+_LAZY_SUBPACKAGES = ("data", "training", "tuners")
 
 
 def __getattr__(name):

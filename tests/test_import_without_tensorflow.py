@@ -35,6 +35,7 @@ shapes = {
     "ConvGRU": kv.layers.ConvGRU(4, 3)(x).shape,
     "SlowFastLateral": kv.layers.SlowFastLateral(alpha=2)([x[:, :2], x]).shape,
     "TemporalPooling": kv.layers.TemporalPooling()(x).shape,
+    "TimePadding": kv.layers.TimePadding((1, 2))(x).shape,
 }
 try:
     kv.data
@@ -58,12 +59,36 @@ def test_layers_build_and_run_on_jax_without_tensorflow():
         XLA_FLAGS="--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true",
     )
     result = subprocess.run(
-        [sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True,
-        text=True, timeout=600,
+        [sys.executable, "-c", SCRIPT],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["tensorflow_loaded"] is False
     assert report["shapes"]["SlowFastLateral"] == [1, 2, 8, 8, 12]
     assert report["shapes"]["ConvGRU"] == [1, 8, 8, 4]
-    assert len(report["shapes"]) == 7
+    assert report["shapes"]["TimePadding"] == [1, 7, 8, 8, 4]
+    assert len(report["shapes"]) == 8
+
+
+def test_every_public_name_resolves():
+    import types
+
+    import keras_video as kv
+
+    modules = set()
+    for name in kv.__all__:
+        value = getattr(kv, name)  # lazy sub-packages are imported here
+        if isinstance(value, types.ModuleType):
+            assert value.__name__ == f"keras_video.{name}"
+            modules.add(name)
+    subpackages = {
+        path.name
+        for path in (ROOT / "keras_video").iterdir()
+        if (path / "__init__.py").is_file()
+    }
+    assert modules == subpackages
