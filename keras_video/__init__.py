@@ -8,8 +8,7 @@ on first use: `keras_video.data` works without importing it first.
 
 import importlib
 
-from keras_video import applications
-from keras_video import layers
+from keras_video import applications, layers
 from keras_video.version import __version__
 
 # Only sub-packages that exist: a name here that fails to import is a bug.

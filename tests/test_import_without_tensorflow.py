@@ -45,7 +45,9 @@ else:
     data_error = None
 print(json.dumps({
     "shapes": {k: list(v) for k, v in shapes.items()},
-    "tensorflow_loaded": any(m == "tensorflow" or m.startswith("tensorflow.") for m in sys.modules),
+    "tensorflow_loaded": any(
+        m == "tensorflow" or m.startswith("tensorflow.") for m in sys.modules
+    ),
     "data_error": data_error,
 }))
 """
@@ -56,7 +58,8 @@ def test_layers_build_and_run_on_jax_without_tensorflow():
         os.environ,
         KERAS_BACKEND="jax",
         JAX_PLATFORMS="cpu",
-        XLA_FLAGS="--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true",
+        XLA_FLAGS="--xla_backend_optimization_level=0 "
+        "--xla_llvm_disable_expensive_passes=true",
     )
     result = subprocess.run(
         [sys.executable, "-c", SCRIPT],
