@@ -1,6 +1,9 @@
 """The `keras-video` command.
 
 Each sub-command is a function `_cmd_<name>(args)` registered in `_parser()`.
+The package's own errors (a missing file, a corrupt video, a bad CSV line,
+missing weights, a bad argument) end the command with one line on stderr that
+names the file, and exit status 1; `--debug` shows the traceback instead.
 """
 
 import argparse
@@ -8,6 +11,33 @@ import os
 import sys
 
 from keras_video.version import __version__
+
+
+class CommandError(Exception):
+    """A command cannot run as asked; the message says why."""
+
+
+def _error_line(error):
+    """One line for a user: the error's message, or for an error raised
+    inside tf.data the message of the package error it carries."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    for line in reversed(lines):  # tf.data: the original error comes last
+        for name in ("CorruptVideoError", "VideoDecodeError", "FileNotFoundError"):
+            if name + ":" in line:
+                return line[line.index(name) :].split(" [[")[0]
+    return f"{type(error).__name__}: {' '.join(lines) or repr(error)}"
+
+
+def _user_errors():
+    """Exception types reported as one line (TensorFlow's only when loaded)."""
+    types = [CommandError, OSError, ValueError]
+    errors = sys.modules.get("keras_video.data.errors")
+    if errors is not None:
+        types.append(errors.VideoDecodeError)
+    tf_errors = sys.modules.get("tensorflow.python.framework.errors_impl")
+    if tf_errors is not None:
+        types.append(tf_errors.OpError)
+    return tuple(types)
 
 
 def _cmd_prepare(args):
@@ -150,30 +180,20 @@ def _load_run_model(path):
 def _cmd_evaluate(args):
     import json
 
-    from keras_video.data.datasets import VIDEO_FORMATS
+    from keras_video.data.listing import index_directory
     from keras_video.training import apply_overrides, evaluate_videos
 
-    model, recipe, class_names = _load_run_model(args.model)
+    model, recipe, run_classes = _load_run_model(args.model)
     recipe = apply_overrides(recipe, args.overrides)
-    if class_names is None:
-        class_names = sorted(
-            d
-            for d in os.listdir(args.data)
-            if os.path.isdir(os.path.join(args.data, d))
-        )
-    paths, labels = [], []
-    for label, name in enumerate(class_names):
-        folder = os.path.join(args.data, name)
-        if not os.path.isdir(folder):
-            continue
-        for f in sorted(os.listdir(folder)):
-            if f.lower().endswith(VIDEO_FORMATS):
-                paths.append(os.path.join(folder, f))
-                labels.append(label)
-    if not paths:
-        raise SystemExit(
-            f"keras-video evaluate: no videos in class folders of {args.data}"
-        )
+    present = None  # the run's classes that have a folder in --data
+    if run_classes is not None:
+        present = [n for n in run_classes if os.path.isdir(os.path.join(args.data, n))]
+    videos = index_directory(args.data, "inferred", present)
+    if not len(videos):
+        raise CommandError(f"no videos in class folders of {args.data}")
+    names = run_classes or videos.class_names  # labels index the run's classes
+    paths = videos.paths
+    labels = [names.index(videos.class_names[i]) for i in videos.labels]
     result = evaluate_videos(
         model, paths, labels, recipe, num_clips=args.num_clips,
         num_crops=args.num_crops, batch_size=args.batch_size,
@@ -295,6 +315,9 @@ def _add_training_commands(subparsers):
 def _parser():
     parser = argparse.ArgumentParser(prog="keras-video", description=__doc__)
     parser.add_argument("--version", action="version", version=__version__)
+    parser.add_argument(
+        "--debug", action="store_true", help="show tracebacks of errors"
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_prepare(subparsers)
     _add_training_commands(subparsers)
@@ -356,7 +379,7 @@ def _cmd_weights_convert(args):
 
 def _cmd_predict(args):
     if not os.path.isfile(args.video):
-        raise SystemExit(f"keras-video predict: no video file at {args.video}")
+        raise FileNotFoundError(f"no video file at {args.video}")
     if args.model is None:
         from keras_video import predict
 
@@ -380,7 +403,7 @@ def _predict_with_run_model(args):
     from keras_video.training import predict_videos
 
     if not os.path.isfile(args.model):
-        raise SystemExit(f"keras-video predict: no model file at {args.model}")
+        raise FileNotFoundError(f"no model file at {args.model}")
     model, recipe, class_names = _load_run_model(args.model)
     num_classes = model.outputs[0].shape[-1]
     if class_names is None or len(class_names) != num_classes:
@@ -397,8 +420,12 @@ def _predict_with_run_model(args):
 
 
 def main(argv=None):
+    """Runs the command in `argv` (default `sys.argv[1:]`); returns the exit
+    status: 0, or 1 after a one-line error on stderr."""
     parser = _parser()
     args, extra = parser.parse_known_args(argv)
+    debug = args.debug or "--debug" in extra
+    extra = [a for a in extra if a != "--debug"]
     # `key=value` overrides may come after options (argparse stops positional
     # `nargs="*"` at the first option); gather them here.
     if hasattr(args, "overrides"):
@@ -410,7 +437,13 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 0
-    return args.func(args) or 0
+    try:
+        return args.func(args) or 0
+    except Exception as error:
+        if debug or not isinstance(error, _user_errors()):
+            raise
+        print(f"keras-video {args.command}: {_error_line(error)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -1,66 +1,50 @@
 """`keras-video predict VIDEO`: top Kinetics-400 classes of a video file.
 
-Multi-clip testing as in the I3D paper's evaluation: `num_clips` clips of
-`clip_length` consecutive frames, spread uniformly over the video, each resized
-to a short side of 256 and centre-cropped to 224x224, through InceptionI3D
-(`weights="kinetics400"`); the logits are averaged over clips.
+Multi-clip testing as in the I3D paper's evaluation, through the same test-time
+pipeline as `keras-video evaluate` (`keras_video.data.video_test_dataset`):
+`num_clips` clips spread uniformly over the video, with the clip protocol the
+pretrained InceptionI3D carries (`KINETICS400_DATA_CONFIG`: consecutive frames,
+short side 256, centre crop 224x224); the logits are averaged over clips.
 """
 
-import cv2
 import numpy as np
 
 from keras_video.applications import inception_i3d
 
-
-def clip_indices(num_frames, clip_length, num_clips):
-    """`(num_clips, clip_length)` frame indices, clips spread uniformly; a video
-    shorter than a clip is looped."""
-    if num_frames < 1:
-        raise ValueError("The video has no frames.")
-    if num_frames <= clip_length:
-        return (np.arange(clip_length) % num_frames)[None]
-    starts = np.linspace(0, num_frames - clip_length, num_clips).round().astype(int)
-    starts = np.unique(starts)
-    return starts[:, None] + np.arange(clip_length)[None]
+# The head's valid pooling needs clips of 9 frames or more.
+MIN_CLIP_LENGTH = 9
 
 
-def resize_and_crop(frames, short_side=256, crop_size=224):
-    """uint8 `(n, h, w, 3)` -> short side `short_side`, centre crop."""
-    height, width = frames.shape[1:3]
-    scale = short_side / min(height, width)
-    size = (max(crop_size, round(width * scale)), max(crop_size, round(height * scale)))
-    resized = np.stack(
-        [cv2.resize(f, size, interpolation=cv2.INTER_LINEAR) for f in frames]
+def kinetics_clip_settings(num_clips=3, clip_length=64):
+    """The `ClipSettings` of Kinetics-400 prediction (the model's protocol)."""
+    from keras_video.data.clip_settings import ClipSettings
+
+    return ClipSettings.from_data_config(
+        inception_i3d.KINETICS400_DATA_CONFIG,
+        num_clips=num_clips,
+        clip_length=max(clip_length, MIN_CLIP_LENGTH),
+        clip_sampling="uniform",
     )
-    top = (resized.shape[1] - crop_size) // 2
-    left = (resized.shape[2] - crop_size) // 2
-    return resized[:, top : top + crop_size, left : left + crop_size]
 
 
 def predict_video(path, num_clips=3, clip_length=64, top=5, model=None):
     """Top-`top` `(class_index, class_name, probability)` of the video at `path`."""
-    from keras_video.data.video_reader import VideoReader
+    from keras_video.data.datasets import video_test_dataset
 
-    clip_length = max(clip_length, 9)  # the head needs 9 frames or more
-    with VideoReader(path) as reader:
-        indices = clip_indices(reader.num_frames, clip_length, num_clips)
-        wanted = np.unique(indices)
-        frames = reader.get_frames(wanted)
-    frames = resize_and_crop(frames)
-    lookup = {int(i): k for k, i in enumerate(wanted)}
-    clips = np.stack([frames[[lookup[int(i)] for i in row]] for row in indices])
+    settings = kinetics_clip_settings(num_clips, clip_length)
+    ds = video_test_dataset([path], clip_settings=settings, batch_size=1)
     if model is None:
         model = inception_i3d.InceptionI3D(
             weights="kinetics400",
             classifier_activation=None,
-            input_shape=(clip_length, 224, 224, 3),
+            input_shape=settings.output_shape,
         )
-    logits = np.stack(
+    logits = np.concatenate(
         [
             np.asarray(
-                model.predict(inception_i3d.preprocess_input(c[None]), verbose=0)
-            )[0]
-            for c in clips
+                model.predict(inception_i3d.preprocess_input(clips.numpy()), verbose=0)
+            )
+            for clips, _ in ds
         ]
     ).mean(axis=0)
     probs = np.exp(logits - logits.max())

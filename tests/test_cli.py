@@ -72,11 +72,16 @@ def test_export_serves_a_clip(trained):
     np.testing.assert_allclose(probs, model.predict(clip, verbose=0), atol=1e-5)
 
 
-def test_unknown_override_is_an_error(trained):
+def test_unknown_override_is_an_error(trained, capsys):
     root, data, _ = trained
+    args = ["train", str(root / "tiny_recipe.py"), "--data", str(data),
+            "--output", str(root / "x"), "bogus=1"]  # fmt: skip
+    assert cli.main(args) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("keras-video train: ValueError: Unknown recipe key")
+    assert len(err.splitlines()) == 1
     with pytest.raises(ValueError, match="Unknown recipe key"):
-        cli.main(["train", str(root / "tiny_recipe.py"), "--data", str(data),
-                  "--output", str(root / "x"), "bogus=1"])  # fmt: skip
+        cli.main(["--debug", *args])
 
 
 def test_predict_with_a_trained_model_matches_evaluate(trained, capsys):
@@ -101,10 +106,67 @@ def test_predict_with_a_trained_model_matches_evaluate(trained, capsys):
     np.testing.assert_allclose(scores, expected[order], atol=1e-4)
 
 
-def test_predict_names_a_missing_file(trained, tmp_path):
+def _one_error_line(capsys, argv):
+    """Runs the command; it must exit 1 with one line on stderr, no traceback."""
+    capsys.readouterr()
+    assert cli.main(argv) == 1
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in captured.err, captured.err
+    return lines[0]
+
+
+def test_predict_names_a_missing_file(trained, tmp_path, capsys):
     _, data, run = trained
-    with pytest.raises(SystemExit, match="no video file at .*nope.mp4"):
-        cli.main(["predict", str(tmp_path / "nope.mp4")])
+    line = _one_error_line(capsys, ["predict", str(tmp_path / "nope.mp4")])
+    assert line.startswith("keras-video predict:") and "nope.mp4" in line
     video = str(sorted((data / "up").iterdir())[0])
-    with pytest.raises(SystemExit, match="no model file at .*missing.keras"):
-        cli.main(["predict", video, "--model", str(tmp_path / "missing.keras")])
+    missing = str(tmp_path / "missing.keras")
+    line = _one_error_line(capsys, ["predict", video, "--model", missing])
+    assert "no model file at" in line and "missing.keras" in line
+
+
+def test_a_corrupt_video_is_one_line(trained, tmp_path, capsys):
+    _, _, run = trained
+    corrupt = tmp_path / "corrupt.mp4"
+    corrupt.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x17" * 4000)
+    model = str(run / "model.keras")
+    line = _one_error_line(capsys, ["predict", str(corrupt), "--model", model])
+    assert line.startswith("keras-video predict:") and "corrupt.mp4" in line
+    assert "VideoDecodeError" in line or "CorruptVideoError" in line
+    with pytest.raises(Exception, match="corrupt.mp4"):
+        cli.main(["predict", str(corrupt), "--model", model, "--debug"])
+
+
+def test_evaluate_reads_nested_folders_and_reports_bad_ones(trained, tmp_path, capsys):
+    import shutil
+
+    _, data, run = trained
+    nested = tmp_path / "nested"
+    for name in ("left", "right", "up"):
+        shutil.copytree(data / name, nested / name / "part1")
+    argv = ["evaluate", str(run / "model.keras"), "--data", str(nested)]
+    capsys.readouterr()
+    assert cli.main(argv + ["--num-clips", "1"]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out[out.index("{") :])["num_videos"] == 9
+    empty = tmp_path / "empty"
+    (empty / "left").mkdir(parents=True)
+    line = _one_error_line(capsys, ["evaluate", str(run / "model.keras"),
+                                    "--data", str(empty)])  # fmt: skip
+    assert "no videos in class folders of" in line and "empty" in line
+    line = _one_error_line(capsys, ["evaluate", str(run / "model.keras"),
+                                    "--data", str(tmp_path / "absent")])  # fmt: skip
+    assert "absent" in line
+
+
+def test_bad_csv_line_and_missing_weights_are_one_line(tmp_path, capsys, monkeypatch):
+    bad = tmp_path / "list.csv"
+    bad.write_text("a.mp4,cat\nb.mp4\n")
+    line = _one_error_line(capsys, ["prepare", str(bad), str(tmp_path / "out")])
+    assert "list.csv, line 2" in line
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    video = tmp_path / "v.mp4"
+    video.write_bytes(b"x")
+    line = _one_error_line(capsys, ["predict", str(video)])
+    assert "keras-video weights convert i3d-kinetics400" in line

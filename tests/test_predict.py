@@ -6,19 +6,22 @@ import numpy as np
 from keras_video import predict
 
 
-def test_clip_indices():
-    np.testing.assert_array_equal(
-        predict.clip_indices(5, 8, 3), [[0, 1, 2, 3, 4, 0, 1, 2]]
-    )
-    idx = predict.clip_indices(100, 10, 3)
+def test_kinetics_protocol_comes_from_the_model():
+    settings = predict.kinetics_clip_settings(num_clips=3, clip_length=64)
+    assert (settings.clip_length, settings.frame_step) == (64, 1)
+    assert (settings.image_size, settings.short_side) == ((224, 224), 256)
+    assert settings.clip_sampling == "uniform" and settings.num_clips == 3
+    assert predict.kinetics_clip_settings(clip_length=4).clip_length == 9
+
+
+def test_prediction_clips_are_the_evaluation_clips():
+    """`predict` samples as `evaluate` does: uniform clips, looped when short."""
+    settings = predict.kinetics_clip_settings(num_clips=3, clip_length=10)
+    idx = settings.clip_indices(100, 25.0, sampling="uniform")
     np.testing.assert_array_equal(idx[:, 0], [0, 45, 90])
     assert idx.shape == (3, 10) and idx.max() == 99
-
-
-def test_resize_and_crop():
-    frames = np.zeros((2, 240, 320, 3), np.uint8)
-    out = predict.resize_and_crop(frames)
-    assert out.shape == (2, 224, 224, 3) and out.dtype == np.uint8
+    short = settings.clip_indices(5, 25.0, sampling="uniform")
+    np.testing.assert_array_equal(short[0], [0, 1, 2, 3, 4, 0, 1, 2, 3, 4])
 
 
 def test_predict_video_with_a_tiny_model(shared_data):

@@ -26,10 +26,12 @@ import logging
 import math
 import os
 
-import numpy as np
 import tensorflow as tf
 
-from keras_video.data import datasets as _datasets
+from keras_video.data import listing, pipeline
+from keras_video.data.clip_loader import check_on_error
+from keras_video.data.clip_settings import ClipSettings
+from keras_video.data.video import VideoReader
 
 logger = logging.getLogger("keras_video.data")
 
@@ -52,8 +54,6 @@ def _int(value):
 def _video_example(path, label, short_side, quality, backend, chunk=64):
     """Decodes `path` chunk by chunk, resizes and JPEG-encodes every frame."""
     import cv2
-
-    from keras_video.data.video_reader import VideoReader
 
     encoded = []
     with VideoReader(path, backend=backend) as reader:
@@ -131,10 +131,7 @@ def write_tfrecords(
             f"`labels` must have one label per path: {len(labels)} labels for "
             f"{len(paths)} paths."
         )
-    if on_error not in ("raise", "skip"):
-        raise ValueError(
-            f"`on_error` must be 'raise' or 'skip'. Received: {on_error!r}"
-        )
+    check_on_error(on_error)
     if not 1 <= int(jpeg_quality) <= 100:
         raise ValueError(
             f"`jpeg_quality` must be in [1, 100]. Received: {jpeg_quality}"
@@ -243,7 +240,7 @@ def video_dataset_from_tfrecords(
     label_mode="int",
     batch_size=8,
     clip_length=16,
-    frame_step=2,
+    frame_step=None,
     target_fps=None,
     image_size=(224, 224),
     short_side=None,
@@ -256,6 +253,7 @@ def video_dataset_from_tfrecords(
     shard=None,
     interpolation="bilinear",
     shuffle_buffer_size=64,
+    clip_settings=None,
 ):
     """Clips from TFRecords written by `write_tfrecords` / `keras-video prepare`.
 
@@ -270,21 +268,18 @@ def video_dataset_from_tfrecords(
     Raises:
         ValueError: a bad argument, or a folder without `dataset_info.json`.
     """
-    image_size = _datasets._check_common_args(
-        label_mode, image_size, batch_size, clip_length, num_clips, "raise",
-        None, None, shuffle, seed, shard,
-    )  # fmt: skip
+    settings = ClipSettings.from_arguments(
+        clip_settings, video_dataset_from_tfrecords, locals()
+    )
+    pipeline.check_output_args(label_mode, batch_size)
+    listing.check_shard(shard, shuffle, seed)
     info = read_tfrecords_info(directory)
     class_names = info["settings"]["class_names"]
     if label_mode is not None and class_names is None:
         raise ValueError(
             f"The TFRecords in {directory} have no labels; pass label_mode=None."
         )
-    if label_mode == "binary" and len(class_names) != 2:
-        raise ValueError(
-            'When passing `label_mode="binary"`, there must be exactly 2 '
-            f"class_names. Received: class_names={class_names}"
-        )
+    pipeline.check_output_args(label_mode, batch_size, class_names)
     files = [os.path.join(directory, s["file"]) for s in info["shards"]]
     missing = [f for f in files if not os.path.exists(f)]
     if missing:
@@ -300,17 +295,9 @@ def video_dataset_from_tfrecords(
                 f"{len(files)}. Received: shard={shard}"
             )
         files = files[index::num_shards]
-    if seed is None:
-        seed = np.random.randint(1e6) if shuffle else 0
-    if short_side is None:
-        short_side = max(image_size)
-    if target_fps is not None and frame_step == 2:
-        frame_step = None
-    sampling = clip_sampling or ("random" if shuffle else "uniform")
-    spec = _datasets._ClipSpec(
-        clip_length, frame_step, target_fps, num_clips, sampling, short_video,
-        "auto", "raise",
-    )  # fmt: skip
+    seed = pipeline.resolve_seed(seed, shuffle)
+    sampling = settings.sampling(shuffle)
+    num_clips, clip_length = settings.num_clips, settings.clip_length
     deterministic = True
 
     ds = tf.data.Dataset.from_tensor_slices(files)
@@ -324,11 +311,11 @@ def video_dataset_from_tfrecords(
     )
     if shuffle:
         ds = ds.shuffle(shuffle_buffer_size, seed=seed, reshuffle_each_iteration=True)
-    ds = tf.data.Dataset.zip((ds, _datasets._element_seeds(seed)))
+    ds = tf.data.Dataset.zip((ds, pipeline.element_seeds(seed)))
 
     def sample_indices(num_frames, fps, elem_seed):
-        return spec.indices(int(num_frames), float(fps), elem_seed, "tfrecord").astype(
-            np.int64
+        return settings.clip_indices(
+            int(num_frames), float(fps), elem_seed, sampling, "tfrecord"
         )
 
     def decode(record, elem_seed):
@@ -353,11 +340,10 @@ def video_dataset_from_tfrecords(
     ds = ds.map(
         decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic
     )
-    num_classes = len(class_names) if class_names else 0
-    ds = _datasets._finish(
-        ds, spec=spec, image_size=image_size, short_side=short_side, augment=augment,
-        interpolation=interpolation, label_mode=label_mode, num_classes=num_classes,
-        batch_size=batch_size, deterministic=deterministic, shard=shard,
+    ds = pipeline.finish(
+        ds, settings, augment=augment, label_mode=label_mode,
+        num_classes=len(class_names) if class_names else 0, batch_size=batch_size,
+        deterministic=deterministic, auto_shard=shard is None,
     )  # fmt: skip
     ds.class_names = class_names
     ds.shard_paths = files
@@ -388,20 +374,19 @@ def prepare(
         the list of shard paths.
     """
     if os.path.isdir(source):
-        paths, labels, class_names = _datasets._index_directory(
-            source, "inferred", class_names, False, _datasets.VIDEO_FORMATS
-        )
+        videos = listing.index_directory(source, "inferred", class_names)
     elif os.path.isfile(source):
-        paths, labels, class_names, _ = _datasets.read_video_csv(source, class_names)
+        videos = listing.video_list_from_csv(source, class_names)
     else:
         raise ValueError(f"`source` is neither a folder nor a CSV file: {source}")
     if verbose:
         print(
-            f"Found {len(paths)} files belonging to {len(class_names)} classes; "
-            f"writing TFRecords to {output_dir}"
+            f"Found {len(videos)} files belonging to {len(videos.class_names)} "
+            f"classes; writing TFRecords to {output_dir}"
         )
     return write_tfrecords(
-        output_dir, paths, labels, class_names, num_shards=num_shards,
+        output_dir, videos.paths, videos.labels, videos.class_names,
+        num_shards=num_shards,
         short_side=short_side, jpeg_quality=jpeg_quality, on_error=on_error,
         backend=backend, verbose=verbose,
     )  # fmt: skip

@@ -21,7 +21,7 @@ TensorShape([8, 112, 112, 3])
 
 import tensorflow as tf
 
-INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "area")
+from keras_video.data.clip_settings import INTERPOLATIONS
 
 
 def _seed(seed):

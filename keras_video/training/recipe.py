@@ -75,6 +75,25 @@ class Recipe:
     def replace(self, **changes):
         return dataclasses.replace(self, **changes)
 
+    def clip_settings(self, evaluation=False):
+        """The `keras_video.data.ClipSettings` of training clips, or with
+        `evaluation=True` of the video-level evaluation (`eval_num_clips`
+        evenly spaced clips)."""
+        from keras_video.data.clip_settings import ClipSettings
+
+        settings = ClipSettings(
+            clip_length=self.clip_length,
+            frame_step=self.frame_step,
+            image_size=tuple(self.image_size),
+            short_side=self.short_side,
+            num_clips=self.num_clips,
+        )
+        if evaluation:
+            return settings.replace(
+                num_clips=self.eval_num_clips, clip_sampling="uniform"
+            )
+        return settings
+
     def to_dict(self):
         return dataclasses.asdict(self)
 

@@ -81,15 +81,11 @@ def make_datasets(recipe, data_dir, shard=None, verbose=False):
     """
     from keras_video import data
 
-    common = dict(
-        clip_length=recipe.clip_length,
-        frame_step=recipe.frame_step,
-        image_size=tuple(recipe.image_size),
-        short_side=recipe.short_side,
-        batch_size=recipe.batch_size,
-        seed=recipe.seed,
-        verbose=verbose,
-    )
+    settings = recipe.clip_settings()
+    common = dict(batch_size=recipe.batch_size, seed=recipe.seed, verbose=verbose)
+    train_args = dict(augment=recipe.augment, shard=shard, clip_settings=settings)
+    # Validation during training: one clip per video.
+    val_settings = settings.replace(num_clips=1)
     train_dir = os.path.join(data_dir, "train")
     val_dir = next(
         (
@@ -100,24 +96,21 @@ def make_datasets(recipe, data_dir, shard=None, verbose=False):
         None,
     )
     if os.path.isdir(train_dir) and val_dir:
-        train_ds = data.video_dataset_from_directory(
-            train_dir, augment=recipe.augment, num_clips=recipe.num_clips,
-            shard=shard, **common,
-        )  # fmt: skip
+        train_ds = data.video_dataset_from_directory(train_dir, **train_args, **common)
         class_names = train_ds.class_names
         val_ds = data.video_dataset_from_directory(
-            val_dir, shuffle=False, class_names=class_names, **common
-        )
+            val_dir, shuffle=False, class_names=class_names,
+            clip_settings=val_settings, **common,
+        )  # fmt: skip
         val_root = val_dir
     else:
         train_ds = data.video_dataset_from_directory(
-            data_dir, augment=recipe.augment, num_clips=recipe.num_clips,
-            validation_split=recipe.validation_split, subset="training",
-            shard=shard, **common,
+            data_dir, validation_split=recipe.validation_split, subset="training",
+            **train_args, **common,
         )  # fmt: skip
         val_ds = data.video_dataset_from_directory(
             data_dir, validation_split=recipe.validation_split,
-            subset="validation", **common,
+            subset="validation", clip_settings=val_settings, **common,
         )  # fmt: skip
         class_names = train_ds.class_names
         val_root = data_dir
@@ -309,13 +302,16 @@ def predict_videos(
     """
     from keras_video import data
 
+    settings = recipe.clip_settings(evaluation=True)
+    if num_clips:
+        settings = settings.replace(num_clips=num_clips)
     ds = data.video_test_dataset(
-        list(paths), [0] * len(paths), batch_size=batch_size or recipe.batch_size,
-        clip_length=recipe.clip_length, frame_step=recipe.frame_step,
-        image_size=tuple(recipe.image_size), short_side=recipe.short_side,
-        num_clips=num_clips or recipe.eval_num_clips,
+        list(paths),
+        [0] * len(paths),
+        batch_size=batch_size or recipe.batch_size,
         num_crops=num_crops or recipe.eval_num_crops,
-    )  # fmt: skip
+        clip_settings=settings,
+    )
     scores, ids = [], []
     for clips, _, video_ids in ds:
         scores.append(keras.ops.convert_to_numpy(model(clips, training=False)))

@@ -18,14 +18,14 @@ DEFAULT_FAMILIES = ("r2plus1d_18", "c3d", "early_fusion", "cnn_rnn")
 
 
 def _width_args(name, width):
-    """The family's width argument set to `width` (its tiny config otherwise)."""
+    """The family's tiny config with `base_filters` set to `width`.
+
+    `base_filters` is the width of every family that has one (the I3Ds are
+    published networks and keep their tiny config).
+    """
     tiny = dict(registry.MODELS[name].tiny)
-    if "width" in tiny:
-        tiny["width"] = width
-    elif "base_filters" in tiny:
+    if "base_filters" in tiny:
         tiny["base_filters"] = width
-    elif "filters" in tiny:
-        tiny["filters"] = tuple(width * 2**i for i in range(len(tiny["filters"])))
     if name == "slow_fusion":
         # Short clips: the paper's (4, 2, 2) temporal kernels need 10 frames.
         tiny.setdefault("time_kernels", (2, 2, 2))
@@ -39,7 +39,7 @@ class VideoHyperModel(keras_tuner.HyperModel):
     Hyperparameters (names as in the trial summaries):
 
     - `model`: a family of `keras_video.applications.registry.MODELS`;
-    - `width`: its width (`width`, `base_filters` or first `filters`);
+    - `width`: its width, the constructor's `base_filters`;
     - `clip_length`, `frame_step`: how clips are sampled;
     - `learning_rate`, `weight_decay`: AdamW, log-uniform.
 
@@ -134,19 +134,28 @@ class VideoHyperModel(keras_tuner.HyperModel):
         )
         return model
 
+    def clip_settings(self, clip_length, frame_step):
+        """The `ClipSettings` of a trial's clip sampling."""
+        from keras_video.data import ClipSettings
+
+        return ClipSettings(
+            clip_length=int(clip_length),
+            frame_step=int(frame_step),
+            image_size=self.image_size,
+        )
+
     def datasets(self, clip_length, frame_step):
         """`(train_ds, val_ds)` for a clip sampling (built once, then cached)."""
-        key = (int(clip_length), int(frame_step))
-        if key not in self._datasets:
+        settings = self.clip_settings(clip_length, frame_step)
+        if settings not in self._datasets:
             from keras_video.data import video_dataset_from_directory
 
-            self._datasets[key] = video_dataset_from_directory(
-                self.data_dir, clip_length=key[0], frame_step=key[1],
-                image_size=self.image_size, batch_size=self.batch_size,
+            self._datasets[settings] = video_dataset_from_directory(
+                self.data_dir, clip_settings=settings, batch_size=self.batch_size,
                 seed=self.seed, validation_split=self.validation_split,
                 subset="both", class_names=self.class_names, verbose=False,
             )  # fmt: skip
-        return self._datasets[key]
+        return self._datasets[settings]
 
     def fit(self, hp, model, *args, **kwargs):
         """Trains on the clips of this trial's `clip_length` and `frame_step`."""

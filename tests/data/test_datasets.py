@@ -6,7 +6,8 @@ import pytest
 import tensorflow as tf
 
 from keras_video.data import datasets as D
-from keras_video.data.video_writer import write_video
+from keras_video.data import listing
+from keras_video.data.video import write_video
 
 CLASS_RED = {"a": 40, "b": 120, "c": 200}  # red channel encodes the class
 
@@ -226,10 +227,10 @@ def test_csv_dataset_and_bad_line(video_dir, tmp_path):
         D.video_dataset_from_csv(bad, **_small())
     bad.write_text("a/a0.mp4,a\n\na/a1.mp4,a,x,2\n")
     with pytest.raises(ValueError, match=r"bad\.csv, line 3.*numbers"):
-        D.read_video_csv(bad)
+        listing.read_video_csv(bad)
     bad.write_text("a/a0.mp4,a\n")
     with pytest.raises(ValueError, match=r"line 1.*class_names"):
-        D.read_video_csv(bad, class_names=["b"])
+        listing.read_video_csv(bad, class_names=["b"])
 
 
 def test_test_dataset_yields_every_clip_with_video_id(video_dir):
@@ -269,8 +270,8 @@ def test_shards_are_disjoint_and_cover_all_files(video_dir):
     class Ctx:
         num_input_pipelines, input_pipeline_id = 3, 1
 
-    assert D.shard_for_input_context(Ctx()) == (3, 1)
-    assert D.shard_for_process(1, 4) == (4, 1)
+    assert listing.shard_for_input_context(Ctx()) == (3, 1)
+    assert listing.shard_for_process(1, 4) == (4, 1)
     n = sum(len(y) for _, y in ds)
     assert n == 4
 
@@ -288,7 +289,7 @@ def test_distribute_input_context_and_keras_fit(bad_dir):
     kw = dict(on_error="skip", seed=4, batch_size=2, **_small())
     parts = [
         D.video_dataset_from_directory(
-            bad_dir, shard=D.shard_for_input_context(c), **kw
+            bad_dir, shard=listing.shard_for_input_context(c), **kw
         ).file_paths
         for c in contexts
     ]
@@ -324,3 +325,36 @@ def test_csv_segments_restrict_sampling(video_dir):
     ds = D.video_dataset_from_csv(csv_path, seed=0, **_small())
     with pytest.raises(Exception, match="outside"):
         next(iter(ds))
+
+
+def test_target_fps_alone_is_accepted(video_dir):
+    """The default frame step yields to `target_fps` (this call once raised)."""
+    ds = D.video_dataset_from_directory(
+        video_dir, target_fps=5, shuffle=False, batch_size=None,
+        **_small(frame_step=None, clip_length=3),
+    )  # fmt: skip
+    clip, _ = next(iter(ds))
+    green = clip.numpy()[..., 1].mean(axis=(1, 2))
+    np.testing.assert_allclose(np.diff(green), [20, 20], atol=4)  # 10 fps -> step 2
+    with pytest.raises(ValueError, match="not both"):
+        D.video_dataset_from_directory(video_dir, target_fps=5, **_small(frame_step=3))
+
+
+def test_clip_settings_replace_the_clip_keywords(video_dir):
+    from keras_video.data import ClipSettings
+
+    settings = ClipSettings(clip_length=3, frame_step=1, image_size=16)
+    ds = D.video_dataset_from_directory(
+        video_dir, clip_settings=settings, batch_size=None, seed=0, verbose=False
+    )
+    clip, _ = next(iter(ds))
+    assert clip.shape == (3, 16, 16, 3)
+    test_ds = D.video_test_dataset_from_directory(
+        video_dir, clip_settings=settings.replace(num_clips=2), batch_size=None,
+        verbose=False,
+    )  # fmt: skip
+    assert len(list(test_ds)) == 24
+    with pytest.raises(ValueError, match="clip_length=4"):
+        D.video_dataset_from_directory(
+            video_dir, clip_settings=settings, clip_length=4, verbose=False
+        )

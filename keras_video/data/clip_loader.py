@@ -1,0 +1,177 @@
+"""`ClipLoader`: one video's clips as uint8 arrays, with the bad-file policy.
+
+This is the body of the pipeline's decode map (it runs in a
+`tf.numpy_function`, so it is plain NumPy and pickles into workers): it opens
+the video, asks `ClipSettings` for the clips' frame indices, decodes them in
+one pass (`VideoReader.get_clips`) and shrinks large frames. A file that fails
+is raised as a `VideoDecodeError` naming it, or (`on_error="skip"`) recorded in
+`SkippedFiles` and reported as not ok, so the pipeline drops it: no other
+frames are put in its place.
+"""
+
+import logging
+import threading
+
+import numpy as np
+
+from keras_video.data.errors import VideoDecodeError
+from keras_video.data.video import VideoReader
+
+logger = logging.getLogger("keras_video.data")
+
+ON_ERROR = ("raise", "skip")
+
+
+class SkippedFiles:
+    """The bad files a dataset skipped (`on_error="skip"`), thread-safe.
+
+    Attributes:
+        files: dict path -> error message, every file skipped so far.
+        count: number of skip events (a file skipped in two epochs counts twice).
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.files = {}
+        self.count = 0
+        self._epoch = []
+
+    def record(self, path, error):
+        with self._lock:
+            self.files[path] = f"{type(error).__name__}: {error}"
+            self.count += 1
+            self._epoch.append(path)
+
+    def end_epoch(self):
+        """Logs one line naming the files skipped since the last call; returns them."""
+        with self._lock:
+            skipped, self._epoch = self._epoch, []
+        if skipped:
+            logger.warning(
+                "keras_video: skipped %d bad video file(s) this epoch: %s",
+                len(skipped),
+                "; ".join(
+                    f"{path} ({self.files[path]})" for path in sorted(set(skipped))
+                ),
+            )
+        return skipped
+
+    def __len__(self):
+        return len(self.files)
+
+    def __repr__(self):
+        return f"SkippedFiles({sorted(self.files)})"
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+
+def check_on_error(on_error):
+    if on_error not in ON_ERROR:
+        raise ValueError(
+            f"`on_error` must be one of {ON_ERROR}. Received: on_error={on_error!r}"
+        )
+
+
+def frame_range(num_frames, fps, segment, path):
+    """`[first, last)` frames of a segment `(start, end)` in seconds (NaN: open).
+
+    Frames `floor(start * fps)` to `ceil(end * fps) - 1`.
+    """
+    if segment is None or np.all(np.isnan(segment)):
+        return 0, num_frames
+    start, end = (float(v) for v in segment)
+    first = 0 if np.isnan(start) else int(np.floor(start * fps + 1e-6))
+    last = (
+        num_frames if np.isnan(end) else min(num_frames, int(np.ceil(end * fps - 1e-6)))
+    )
+    if first >= last:
+        raise ValueError(
+            f"Segment start={start}, end={end} s is outside {path} "
+            f"({num_frames} frames at {fps:g} fps)."
+        )
+    return first, last
+
+
+def shrink(frames, max_short_side):
+    """Frames whose short side is over twice `max_short_side` are resized to it.
+
+    OpenCV `INTER_AREA` averages (no aliasing); the TF crop-and-resize after it
+    then samples a window at most 2x its output.
+    """
+    h, w = frames.shape[1:3]
+    if max_short_side is None or min(h, w) <= 2 * max_short_side:
+        return frames
+    import cv2
+
+    scale = max_short_side / min(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return np.stack([cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames])
+
+
+class ClipLoader:
+    """Loads the clips of one video per call.
+
+    Args:
+        settings: `ClipSettings`.
+        sampling: `"random"` or `"uniform"` clip positions.
+        max_short_side: frames with a larger short side are shrunk right after
+            decoding (see `shrink`); `None` keeps them.
+        backend: `VideoReader` backend.
+        on_error: `"raise"` or `"skip"`.
+
+    Attributes:
+        skipped: the `SkippedFiles` of this loader.
+    """
+
+    def __init__(self, settings, sampling, max_short_side, backend, on_error):
+        check_on_error(on_error)
+        self.settings = settings
+        self.sampling = sampling
+        self.max_short_side = max_short_side
+        self.backend = backend
+        self.on_error = on_error
+        self.skipped = SkippedFiles()
+
+    def read(self, path, seed=None, segment=None):
+        """`(num_clips, clip_length, h, w, 3)` uint8 clips of `path`.
+
+        Raises:
+            VideoDecodeError (or a subclass): the file cannot give the clips;
+                the message names it.
+        """
+        settings = self.settings
+        try:
+            with VideoReader(path, backend=self.backend) as reader:
+                first, last = frame_range(reader.num_frames, reader.fps, segment, path)
+                indices = first + settings.clip_indices(
+                    last - first, reader.fps, seed, self.sampling, path
+                )
+                clips = reader.get_clips(list(indices))
+        except VideoDecodeError:
+            raise
+        except Exception as error:  # noqa: BLE001 - re-raised naming the file
+            raise VideoDecodeError(
+                f"Could not read a clip from {path}: {type(error).__name__}: {error}",
+                path,
+            ) from error
+        clips = np.stack([shrink(c, self.max_short_side) for c in clips])
+        return clips
+
+    def __call__(self, path, seed, segment=None):
+        """The decode map's body: `(clips, ok)`; a skipped file gives a dummy."""
+        path = path.decode() if isinstance(path, bytes) else str(path)
+        try:
+            return self.read(path, seed, segment), np.bool_(True)
+        except VideoDecodeError as error:
+            if self.on_error == "raise":
+                raise
+            self.skipped.record(path, error)
+            shape = (self.settings.num_clips, self.settings.clip_length, 1, 1, 3)
+            return np.zeros(shape, np.uint8), np.bool_(False)
