@@ -25,9 +25,10 @@ def CNNRNN(
     rnn_units=256,
     return_sequences=False,
     trainable_backbone=True,
-    width=32,
+    base_filters=32,
     depth=4,
     dropout_rate=0.0,
+    width=None,
 ):
     """Instantiates a CNN + RNN video model (the LRCN of Donahue et al. 2015).
 
@@ -55,16 +56,17 @@ def CNNRNN(
         classes: number of classes when `include_top=True`.
         classifier_activation: activation of `predictions`; `None` for logits.
         name: model name.
-        backbone: `None` (built-in CNN with `width` and `depth`), a
+        backbone: `None` (built-in CNN with `base_filters` and `depth`), a
             `keras.applications` name (built with `weights=None`) or a Keras
             model that maps one frame to features.
         rnn: `"lstm"` or `"gru"`.
         rnn_units: units of the recurrent layer.
         return_sequences: `True` for per-frame predictions (many-to-many).
         trainable_backbone: `False` freezes the per-frame CNN.
-        width: channels of the built-in CNN's first stage.
+        base_filters: channels of the built-in CNN's first stage.
         depth: stages of the built-in CNN.
         dropout_rate: dropout before `predictions`.
+        width: deprecated alias of `base_filters`.
 
     Input shape:
         `(batch, frames, height, width, channels)`.
@@ -79,7 +81,7 @@ def CNNRNN(
     import numpy as np
     from keras_video.applications import CNNRNN
 
-    model = CNNRNN(width=8, depth=3, rnn="gru", rnn_units=16, classes=5,
+    model = CNNRNN(base_filters=8, depth=3, rnn="gru", rnn_units=16, classes=5,
                    input_shape=(8, 32, 32, 3))
     model.predict(np.zeros((1, 8, 32, 32, 3)), verbose=0).shape  # (1, 5)
     ```
@@ -89,6 +91,9 @@ def CNNRNN(
         Recognition and Description", CVPR 2015. https://arxiv.org/abs/1411.4389
     """
     common.check_top_arguments(include_top, weights, classes, pooling, name)
+    base_filters = common.renamed_argument(
+        name, "width", width, "base_filters", base_filters
+    )
     if rnn not in RNNS:
         raise ValueError(
             f"{name}: `rnn` must be one of {sorted(RNNS)}. Received: rnn={rnn!r}"
@@ -104,7 +109,7 @@ def CNNRNN(
     cnn = frame_backbone(
         backbone,
         tuple(x.shape[2:]),
-        width=width,
+        base_filters=base_filters,
         depth=depth,
         pooling="avg",
         family=name,

@@ -11,6 +11,8 @@ def Family(include_top=True, weights=None, input_tensor=None, input_shape=None,
 Weights (`None`, a preset or a path) load through `weights.load_weights`.
 """
 
+import warnings
+
 import keras
 
 
@@ -123,3 +125,19 @@ def classifier(x, classes, classifier_activation, dropout_rate=0.0):
     return keras.layers.Dense(
         classes, activation=classifier_activation, name="predictions"
     )(x)
+
+
+def renamed_argument(name, old, old_value, new, new_value):
+    """`new_value`, or `old_value` (with a `DeprecationWarning`) if `old` was given.
+
+    Keeps a renamed keyword working: `SingleFrame(width=8)` is
+    `SingleFrame(base_filters=8)`.
+    """
+    if old_value is None:
+        return new_value
+    warnings.warn(
+        f"{name}: `{old}` is deprecated; use `{new}`. Received: {old}={old_value!r}",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return old_value

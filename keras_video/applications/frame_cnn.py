@@ -10,15 +10,15 @@ with `safe_mode=True` (no Lambda layers).
 import keras
 
 
-def apply_frame_cnn(x, width=32, depth=4, name="frame", first_stage=0):
+def apply_frame_cnn(x, base_filters=32, depth=4, name="frame", first_stage=0):
     """The built-in 2D CNN: `depth` stages of Conv 3x3 -> BN -> ReLU -> MaxPool 2.
 
-    Stage `i` has `width * 2**min(i, 3)` channels, so `depth=4` halves the size
-    four times and ends with `8 * width` channels. `first_stage` skips the
+    Stage `i` has `base_filters * 2**min(i, 3)` channels, so `depth=4` halves the size
+    four times and ends with `8 * base_filters` channels. `first_stage` skips the
     first stages (a caller that builds them itself).
     """
     for i in range(first_stage, depth):
-        filters = width * 2 ** min(i, 3)
+        filters = base_filters * 2 ** min(i, 3)
         prefix = f"{name}_block{i + 1}"
         x = keras.layers.Conv2D(
             filters, 3, padding="same", use_bias=False, name=f"{prefix}_conv"
@@ -29,30 +29,31 @@ def apply_frame_cnn(x, width=32, depth=4, name="frame", first_stage=0):
     return x
 
 
-def FrameCNN(frame_shape, width=32, depth=4, pooling="avg", name="frame_cnn"):
+def FrameCNN(frame_shape, base_filters=32, depth=4, pooling="avg", name="frame_cnn"):
     """The built-in per-frame CNN as a `keras.Model` on `(height, width, channels)`.
 
     Args:
         frame_shape: `(height, width, channels)` of one frame.
-        width: channels of the first stage (later stages double it, up to 8x).
+        base_filters: channels of the first stage (later stages double it, up
+            to 8x).
         depth: number of stages (each halves the frame size).
         pooling: `"avg"` (a feature vector per frame) or `None` (a feature map).
         name: model name.
     """
     inputs = keras.Input(shape=frame_shape, name="frame")
-    x = apply_frame_cnn(inputs, width=width, depth=depth, name="frame")
+    x = apply_frame_cnn(inputs, base_filters=base_filters, depth=depth, name="frame")
     if pooling == "avg":
         x = keras.layers.GlobalAveragePooling2D(name="frame_avg_pool")(x)
     return keras.Model(inputs, x, name=name)
 
 
 def frame_backbone(
-    backbone, frame_shape, width=32, depth=4, pooling="avg", family="model"
+    backbone, frame_shape, base_filters=32, depth=4, pooling="avg", family="model"
 ):
     """A 2D `keras.Model` for one frame from a constructor's `backbone` argument.
 
     Args:
-        backbone: `None` (the built-in CNN with `width` and `depth`), the name of
+        backbone: `None` (the built-in CNN with `base_filters` and `depth`), the name of
             a `keras.applications` constructor (e.g. `"MobileNetV2"`, built with
             `include_top=False`, `weights=None`), or a Keras model whose input is
             one frame.
@@ -61,7 +62,9 @@ def frame_backbone(
         family: the calling constructor, for error messages.
     """
     if backbone is None:
-        return FrameCNN(frame_shape, width=width, depth=depth, pooling=pooling)
+        return FrameCNN(
+            frame_shape, base_filters=base_filters, depth=depth, pooling=pooling
+        )
     if isinstance(backbone, str):
         constructor = getattr(keras.applications, backbone, None)
         if constructor is None or not callable(constructor):

@@ -46,10 +46,11 @@ def LateFusion(
     *,
     fusion="flatten",
     backbone=None,
-    width=32,
+    base_filters=32,
     depth=4,
     fc_units=512,
     dropout_rate=0.5,
+    width=None,
 ):
     """Instantiates a late-fusion network (Karpathy et al. 2014).
 
@@ -79,10 +80,11 @@ def LateFusion(
         fusion: `"flatten"` or `"average"`.
         backbone: `None` (built-in CNN), a `keras.applications` name or a Keras
             model mapping one frame to a feature map.
-        width: channels of the built-in CNN's first stage.
+        base_filters: channels of the built-in CNN's first stage.
         depth: stages of the built-in CNN.
         fc_units: units of the fully connected layer of `fusion="flatten"`.
         dropout_rate: dropout before `predictions`.
+        width: deprecated alias of `base_filters`.
 
     Input shape:
         `(batch, frames, height, width, channels)`.
@@ -97,7 +99,7 @@ def LateFusion(
     import numpy as np
     from keras_video.applications import LateFusion
 
-    model = LateFusion(width=8, depth=3, fc_units=32, classes=5,
+    model = LateFusion(base_filters=8, depth=3, fc_units=32, classes=5,
                        input_shape=(8, 32, 32, 3))
     model.predict(np.zeros((1, 8, 32, 32, 3)), verbose=0).shape  # (1, 5)
     ```
@@ -107,6 +109,9 @@ def LateFusion(
         Neural Networks", CVPR 2014.
     """
     common.check_top_arguments(include_top, weights, classes, pooling, name)
+    base_filters = common.renamed_argument(
+        name, "width", width, "base_filters", base_filters
+    )
     if fusion not in FUSIONS:
         raise ValueError(
             f"{name}: `fusion` must be one of {list(FUSIONS)}. "
@@ -123,7 +128,7 @@ def LateFusion(
     cnn = frame_backbone(
         backbone,
         tuple(x.shape[2:]),
-        width=width,
+        base_filters=base_filters,
         depth=depth,
         pooling=None,
         family=name,
@@ -152,10 +157,11 @@ def EarlyFusion(
     classifier_activation="softmax",
     name="early_fusion",
     *,
-    width=32,
+    base_filters=32,
     depth=4,
     fusion_kernel_size=3,
     dropout_rate=0.5,
+    width=None,
 ):
     """Instantiates an early-fusion network (Karpathy et al. 2014).
 
@@ -164,7 +170,7 @@ def EarlyFusion(
     11x11x3xT filters); everything after it is 2D.
 
     ```
-    clip (T, H, W, C) -> (H, W, T*C) -> Conv2D(width, k) -> BN -> ReLU -> MaxPool
+    clip (T, H, W, C) -> (H, W, T*C) -> Conv2D(base_filters, k) -> BN -> ReLU -> MaxPool
       -> 2D CNN stages -> global avg pool -> Dropout -> predictions
     ```
 
@@ -179,10 +185,11 @@ def EarlyFusion(
         classes: number of classes when `include_top=True`.
         classifier_activation: activation of `predictions`; `None` for logits.
         name: model name.
-        width: channels of the fusion convolution; later stages double it.
+        base_filters: channels of the fusion convolution; later stages double it.
         depth: stages, the fusion convolution's included.
         fusion_kernel_size: spatial kernel of the fusion convolution.
         dropout_rate: dropout before `predictions`.
+        width: deprecated alias of `base_filters`.
 
     Input shape:
         `(batch, frames, height, width, channels)`.
@@ -197,7 +204,7 @@ def EarlyFusion(
     import numpy as np
     from keras_video.applications import EarlyFusion
 
-    model = EarlyFusion(width=8, depth=3, classes=5, input_shape=(8, 32, 32, 3))
+    model = EarlyFusion(base_filters=8, depth=3, classes=5, input_shape=(8, 32, 32, 3))
     model.predict(np.zeros((1, 8, 32, 32, 3)), verbose=0).shape  # (1, 5)
     ```
 
@@ -206,6 +213,9 @@ def EarlyFusion(
         Neural Networks", CVPR 2014.
     """
     common.check_top_arguments(include_top, weights, classes, pooling, name)
+    base_filters = common.renamed_argument(
+        name, "width", width, "base_filters", base_filters
+    )
     _check_int(depth, "depth", name)
     inputs, x = common.clip_input(
         input_shape, input_tensor, (10, 112, 112, 3), min_size=2**depth, name=name
@@ -221,12 +231,18 @@ def EarlyFusion(
         (height, width_px, frames * channels), name="stack_frames"
     )(x)
     x = keras.layers.Conv2D(
-        width, fusion_kernel_size, padding="same", use_bias=False, name="fusion_conv"
+        base_filters,
+        fusion_kernel_size,
+        padding="same",
+        use_bias=False,
+        name="fusion_conv",
     )(x)
     x = keras.layers.BatchNormalization(name="fusion_bn")(x)
     x = keras.layers.Activation("relu", name="fusion_relu")(x)
     x = keras.layers.MaxPooling2D(2, name="fusion_pool")(x)
-    x = apply_frame_cnn(x, width=width, depth=depth, name="conv", first_stage=1)
+    x = apply_frame_cnn(
+        x, base_filters=base_filters, depth=depth, name="conv", first_stage=1
+    )
     x = _top_2d(x, include_top, pooling, classes, classifier_activation, dropout_rate)
     model = keras.Model(inputs, x, name=name)
     return weights_lib.load_weights(model, weights, "early_fusion")
@@ -242,11 +258,12 @@ def SlowFusion(
     classifier_activation="softmax",
     name="slow_fusion",
     *,
-    width=32,
+    base_filters=32,
     depth=4,
     time_kernels=(4, 2, 2),
     time_strides=(2, 2, 2),
     dropout_rate=0.5,
+    width=None,
 ):
     """Instantiates a slow-fusion network (Karpathy et al. 2014).
 
@@ -276,11 +293,12 @@ def SlowFusion(
         classes: number of classes when `include_top=True`.
         classifier_activation: activation of `predictions`; `None` for logits.
         name: model name.
-        width: channels of the first stage; later stages double it (up to 8x).
+        base_filters: channels of the first stage; later stages double it (up to 8x).
         depth: number of stages (each halves height and width).
         time_kernels: temporal kernel of the first stages (the rest use 1).
         time_strides: temporal stride of those stages.
         dropout_rate: dropout before `predictions`.
+        width: deprecated alias of `base_filters`.
 
     Input shape:
         `(batch, frames, height, width, channels)`.
@@ -295,7 +313,7 @@ def SlowFusion(
     import numpy as np
     from keras_video.applications import SlowFusion
 
-    model = SlowFusion(width=8, depth=3, classes=5, input_shape=(10, 32, 32, 3))
+    model = SlowFusion(base_filters=8, depth=3, classes=5, input_shape=(10, 32, 32, 3))
     model.predict(np.zeros((1, 10, 32, 32, 3)), verbose=0).shape  # (1, 5)
     ```
 
@@ -304,6 +322,9 @@ def SlowFusion(
         Neural Networks", CVPR 2014.
     """
     common.check_top_arguments(include_top, weights, classes, pooling, name)
+    base_filters = common.renamed_argument(
+        name, "width", width, "base_filters", base_filters
+    )
     _check_int(depth, "depth", name)
     time_kernels, time_strides = tuple(time_kernels), tuple(time_strides)
     if len(time_kernels) != len(time_strides) or len(time_kernels) > depth:
@@ -331,7 +352,7 @@ def SlowFusion(
             x
         )
         x = keras.layers.Conv3D(
-            width * 2 ** min(i, 3),
+            base_filters * 2 ** min(i, 3),
             (kernel, 3, 3),
             strides=(stride, 1, 1),
             use_bias=False,

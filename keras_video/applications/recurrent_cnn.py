@@ -17,9 +17,11 @@ def RecurrentCNN(
     classifier_activation="softmax",
     name="recurrent_cnn",
     *,
-    filters=(32, 64, 128),
+    base_filters=32,
+    depth=3,
     kernel_size=3,
     dropout_rate=0.0,
+    filters=None,
 ):
     """Instantiates a recurrent CNN: stacked ConvGRU layers over the frames.
 
@@ -48,9 +50,13 @@ def RecurrentCNN(
         classes: number of classes when `include_top=True`.
         classifier_activation: activation of `predictions`; `None` for logits.
         name: model name.
-        filters: channels of each ConvGRU layer, first to last.
+        base_filters: channels of the first ConvGRU layer; layer `i` has
+            `base_filters * 2**i`.
+        depth: number of ConvGRU layers.
         kernel_size: kernel of every ConvGRU (input and recurrent convolutions).
         dropout_rate: dropout before `predictions`.
+        filters: deprecated: the channels of every layer, first to last (use
+            `base_filters` and `depth`).
 
     Input shape:
         `(batch, frames, height, width, channels)`.
@@ -64,7 +70,7 @@ def RecurrentCNN(
     import numpy as np
     from keras_video.applications import RecurrentCNN
 
-    model = RecurrentCNN(filters=(4, 8), classes=5, input_shape=(8, 32, 32, 3))
+    model = RecurrentCNN(base_filters=4, depth=2, classes=5, input_shape=(8, 32, 32, 3))
     model.predict(np.zeros((1, 8, 32, 32, 3)), verbose=0).shape  # (1, 5)
     ```
 
@@ -74,6 +80,17 @@ def RecurrentCNN(
         https://arxiv.org/abs/1511.06432
     """
     common.check_top_arguments(include_top, weights, classes, pooling, name)
+    filters = common.renamed_argument(
+        name, "filters", filters, "base_filters and depth", None
+    )
+    if filters is None:
+        for value, arg in ((base_filters, "base_filters"), (depth, "depth")):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(
+                    f"{name}: `{arg}` must be a positive integer. "
+                    f"Received: {arg}={value!r}"
+                )
+        filters = tuple(base_filters * 2**i for i in range(depth))
     filters = tuple(filters) if isinstance(filters, (list, tuple)) else (filters,)
     if not filters or not all(
         isinstance(f, int) and not isinstance(f, bool) and f > 0 for f in filters

@@ -43,20 +43,24 @@ class ModelEntry:
 CLIP = (8, 32, 32, 3)
 
 MODELS = {
-    "single_frame": ModelEntry(SingleFrame, dict(width=8, depth=3), CLIP),
-    "late_fusion": ModelEntry(LateFusion, dict(width=8, depth=3, fc_units=32), CLIP),
-    "early_fusion": ModelEntry(EarlyFusion, dict(width=8, depth=3), CLIP),
-    "slow_fusion": ModelEntry(SlowFusion, dict(width=8, depth=3), (10, 32, 32, 3)),
+    "single_frame": ModelEntry(SingleFrame, dict(base_filters=8, depth=3), CLIP),
+    "late_fusion": ModelEntry(
+        LateFusion, dict(base_filters=8, depth=3, fc_units=32), CLIP
+    ),
+    "early_fusion": ModelEntry(EarlyFusion, dict(base_filters=8, depth=3), CLIP),
+    "slow_fusion": ModelEntry(
+        SlowFusion, dict(base_filters=8, depth=3), (10, 32, 32, 3)
+    ),
     "c3d": ModelEntry(C3D, dict(base_filters=4, fc_units=32), CLIP),
     "r3d_18": ModelEntry(R3D, dict(depth=18, base_filters=8), CLIP),
     "r3d_50": ModelEntry(R3D, dict(depth=50, base_filters=4), CLIP),
     "mc3_18": ModelEntry(MC3, dict(depth=18, base_filters=8), CLIP),
     "r2plus1d_18": ModelEntry(R2Plus1D, dict(depth=18, base_filters=8), CLIP),
     "two_stream": ModelEntry(
-        TwoStream, dict(width=8, depth=3), CLIP, extra_inputs=((8, 32, 32, 2),)
+        TwoStream, dict(base_filters=8, depth=3), CLIP, extra_inputs=((8, 32, 32, 2),)
     ),
-    "cnn_rnn": ModelEntry(CNNRNN, dict(width=8, depth=3, rnn_units=16), CLIP),
-    "recurrent_cnn": ModelEntry(RecurrentCNN, dict(filters=(8, 16)), CLIP),
+    "cnn_rnn": ModelEntry(CNNRNN, dict(base_filters=8, depth=3, rnn_units=16), CLIP),
+    "recurrent_cnn": ModelEntry(RecurrentCNN, dict(base_filters=8, depth=2), CLIP),
     "slowfast": ModelEntry(
         SlowFast, dict(base_filters=16, stage_blocks=(1, 1, 1, 1), alpha=4), CLIP
     ),

@@ -19,9 +19,10 @@ def SingleFrame(
     name="single_frame",
     *,
     backbone=None,
-    width=32,
+    base_filters=32,
     depth=4,
     dropout_rate=0.0,
+    width=None,
 ):
     """Instantiates the single-frame baseline (Karpathy et al. 2014).
 
@@ -47,13 +48,14 @@ def SingleFrame(
         classes: number of classes when `include_top=True`.
         classifier_activation: activation applied to the averaged scores.
         name: model name.
-        backbone: `None` (a small built-in CNN, see `width` and `depth`), the
+        backbone: `None` (a small built-in CNN, see `base_filters` and `depth`), the
             name of a `keras.applications` constructor (`"MobileNetV2"`,
             `"ResNet50"`, ...; built with `weights=None`) or a Keras model that
             maps one frame to features.
-        width: channels of the built-in CNN's first stage.
+        base_filters: channels of the built-in CNN's first stage.
         depth: stages of the built-in CNN (each halves the frame size).
         dropout_rate: dropout before the per-frame classifier.
+        width: deprecated alias of `base_filters`.
 
     Input shape:
         `(batch, frames, height, width, channels)`.
@@ -68,7 +70,7 @@ def SingleFrame(
     import numpy as np
     from keras_video.applications import SingleFrame
 
-    model = SingleFrame(width=8, depth=3, classes=5, input_shape=(8, 32, 32, 3))
+    model = SingleFrame(base_filters=8, depth=3, classes=5, input_shape=(8, 32, 32, 3))
     model.predict(np.zeros((1, 8, 32, 32, 3)), verbose=0).shape  # (1, 5)
     ```
 
@@ -77,12 +79,20 @@ def SingleFrame(
         Neural Networks", CVPR 2014.
     """
     common.check_top_arguments(include_top, weights, classes, pooling, name)
+    base_filters = common.renamed_argument(
+        name, "width", width, "base_filters", base_filters
+    )
     inputs, x = common.clip_input(
         input_shape, input_tensor, (16, 112, 112, 3), min_size=2**depth, name=name
     )
     frame_shape = tuple(x.shape[2:])
     cnn = frame_backbone(
-        backbone, frame_shape, width=width, depth=depth, pooling="avg", family=name
+        backbone,
+        frame_shape,
+        base_filters=base_filters,
+        depth=depth,
+        pooling="avg",
+        family=name,
     )
     x = keras.layers.TimeDistributed(cnn, name="frame_features")(x)
     if include_top:

@@ -33,9 +33,10 @@ def TwoStream(
     flow_model=None,
     fusion="average",
     flow_input_shape=None,
-    width=32,
+    base_filters=32,
     depth=4,
     dropout_rate=0.5,
+    width=None,
 ):
     """Instantiates a two-stream network (Simonyan and Zisserman 2014).
 
@@ -82,10 +83,11 @@ def TwoStream(
             defaults to the `flow_model`'s input or to the clip's frames and
             size with 2 channels (per-frame flow). A stacked flow of `L` frames
             can also be given as `(1, height, width, 2 * L)`.
-        width: first-stage channels of the default streams.
+        base_filters: first-stage channels of the default streams.
         depth: stages of the default streams.
         dropout_rate: dropout in the default streams' heads and before the
             `concat` classifier.
+        width: deprecated alias of `base_filters`.
 
     Input shape:
         `[(batch, frames, height, width, 3), (batch, frames', height, width, c)]`.
@@ -99,7 +101,7 @@ def TwoStream(
     import numpy as np
     from keras_video.applications import TwoStream
 
-    model = TwoStream(width=8, depth=3, classes=5, input_shape=(8, 32, 32, 3))
+    model = TwoStream(base_filters=8, depth=3, classes=5, input_shape=(8, 32, 32, 3))
     clip, flow = np.zeros((1, 8, 32, 32, 3)), np.zeros((1, 8, 32, 32, 2))
     model.predict([clip, flow], verbose=0).shape  # (1, 5)
     ```
@@ -109,6 +111,9 @@ def TwoStream(
         Recognition in Videos", NeurIPS 2014. https://arxiv.org/abs/1406.2199
     """
     common.check_top_arguments(include_top, weights, classes, pooling, name)
+    base_filters = common.renamed_argument(
+        name, "width", width, "base_filters", base_filters
+    )
     if fusion not in FUSIONS:
         raise ValueError(
             f"{name}: `fusion` must be one of {list(FUSIONS)}. "
@@ -153,7 +158,7 @@ def TwoStream(
         pooling=None if scores else (pooling or "avg"),
         classes=classes,
         classifier_activation=None,
-        width=width,
+        base_filters=base_filters,
         depth=depth,
     )
     if rgb_model is None:

@@ -6,7 +6,7 @@ from tests.applications.checks import (
     check_application,
 )
 
-TINY = dict(width=4, depth=3, rnn_units=8, input_shape=(8, 32, 32, 3))
+TINY = dict(base_filters=4, depth=3, rnn_units=8, input_shape=(8, 32, 32, 3))
 
 
 @pytest.mark.parametrize("rnn", ["lstm", "gru"])

@@ -5,7 +5,7 @@ from tests.applications.checks import (
     check_application,
 )
 
-SMALL = dict(width=4, depth=3)
+SMALL = dict(base_filters=4, depth=3)
 CLIP = (8, 32, 32, 3)
 
 

@@ -36,7 +36,7 @@ def kinetics_model():
 
 def test_cricket_gif_top1_and_backends_agree(kinetics_model, shared_data):
     from keras_video.applications import decode_predictions, preprocess_input
-    from keras_video.data.video_reader import VideoReader
+    from keras_video.data.video import VideoReader
 
     path = shared_data / "i3d" / "v_CricketShot_g04_c01_rgb.gif"
     with VideoReader(path) as reader:

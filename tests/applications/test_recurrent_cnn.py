@@ -7,7 +7,7 @@ from tests.applications.checks import (
     check_application,
 )
 
-TINY = dict(filters=(4, 8), input_shape=(8, 32, 32, 3))
+TINY = dict(base_filters=4, depth=2, input_shape=(8, 32, 32, 3))
 
 
 def test_tiny_output_and_round_trip(tmp_path):
@@ -16,7 +16,7 @@ def test_tiny_output_and_round_trip(tmp_path):
 
 def test_grid_layers_and_shapes():
     model = RecurrentCNN(
-        filters=(4, 8, 16), include_top=False, input_shape=(8, 32, 32, 3)
+        base_filters=4, depth=3, include_top=False, input_shape=(8, 32, 32, 3)
     )
     assert tuple(model.get_layer("conv_gru1").output.shape) == (None, 8, 32, 32, 4)
     assert tuple(model.get_layer("conv_gru2").output.shape) == (None, 8, 16, 16, 8)
@@ -38,11 +38,18 @@ def test_order_of_frames_matters():
     "kwargs, match",
     [
         (dict(input_shape=(32, 32, 3)), "input_shape"),
-        (dict(filters=()), "filters"),
-        (dict(filters=(4, 0)), "filters"),
-        (dict(filters=(4, 8, 8, 8), input_shape=(8, 4, 4, 3)), "at least 8"),
+        (dict(depth=0), "depth"),
+        (dict(base_filters=0), "base_filters"),
+        (dict(base_filters=4, depth=4, input_shape=(8, 4, 4, 3)), "at least 8"),
     ],
 )
 def test_bad_arguments_raise(kwargs, match):
     with pytest.raises(ValueError, match=match):
         RecurrentCNN(**{**TINY, **kwargs})
+
+
+def test_filters_is_a_deprecated_alias_of_base_filters_and_depth():
+    with pytest.warns(DeprecationWarning, match="`filters` is deprecated"):
+        old = RecurrentCNN(filters=(4, 8), input_shape=(8, 32, 32, 3), classes=3)
+    new = RecurrentCNN(base_filters=4, depth=2, input_shape=(8, 32, 32, 3), classes=3)
+    assert old.count_params() == new.count_params()

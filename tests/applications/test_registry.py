@@ -40,6 +40,14 @@ def test_tiny_builds_with_the_shared_signature(name):
     ]
 
 
+def test_one_width_keyword_across_families():
+    for name, entry in registry.MODELS.items():
+        params = inspect.signature(entry.constructor).parameters
+        assert not {"width", "filters"} & set(entry.tiny), name
+        if "base_filters" not in params:
+            assert entry.constructor in (applications.I3D, applications.InceptionI3D)
+
+
 def test_unknown_model_raises():
     with pytest.raises(ValueError, match="Unknown model"):
         registry.build_tiny("alexnet3d")

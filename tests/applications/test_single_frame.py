@@ -7,7 +7,7 @@ from tests.applications.checks import (
     check_application,
 )
 
-TINY = dict(width=4, depth=3, input_shape=(8, 32, 32, 3))
+TINY = dict(base_filters=4, depth=3, input_shape=(8, 32, 32, 3))
 
 
 def test_tiny_output_and_round_trip(tmp_path):
@@ -72,3 +72,10 @@ def test_backbone_model_with_feature_map_is_pooled(tmp_path):
 def test_bad_arguments_raise(kwargs, match):
     with pytest.raises(ValueError, match=match):
         SingleFrame(**{**TINY, **kwargs})
+
+
+def test_width_is_a_deprecated_alias_of_base_filters():
+    with pytest.warns(DeprecationWarning, match="`width` is deprecated"):
+        old = SingleFrame(width=4, depth=3, classes=3, input_shape=(8, 32, 32, 3))
+    new = SingleFrame(base_filters=4, depth=3, classes=3, input_shape=(8, 32, 32, 3))
+    assert old.count_params() == new.count_params()

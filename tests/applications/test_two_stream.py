@@ -8,7 +8,7 @@ from tests.applications.checks import (
     random_inputs,
 )
 
-TINY = dict(width=4, depth=3, input_shape=(8, 32, 32, 3))
+TINY = dict(base_filters=4, depth=3, input_shape=(8, 32, 32, 3))
 
 
 @pytest.mark.parametrize("fusion", ["average", "weighted", "concat"])
@@ -39,7 +39,7 @@ def test_weighted_fusion_weights_are_trainable():
 
 def test_stacked_flow_and_custom_rgb_model(tmp_path):
     rgb = SingleFrame(
-        width=4,
+        base_filters=4,
         depth=3,
         classes=3,
         classifier_activation=None,
@@ -47,7 +47,11 @@ def test_stacked_flow_and_custom_rgb_model(tmp_path):
         name="my_rgb",
     )
     model = TwoStream(
-        rgb_model=rgb, classes=3, width=4, depth=3, flow_input_shape=(1, 32, 32, 20)
+        rgb_model=rgb,
+        classes=3,
+        base_filters=4,
+        depth=3,
+        flow_input_shape=(1, 32, 32, 20),
     )
     assert tuple(model.inputs[1].shape) == (None, 1, 32, 32, 20)
     check_application(model, (2, 3), tmp_path)
@@ -76,6 +80,6 @@ def test_bad_arguments_raise(kwargs, match):
 
 
 def test_stream_with_wrong_number_of_classes_raises():
-    rgb = SingleFrame(width=4, depth=3, classes=7, input_shape=(8, 32, 32, 3))
+    rgb = SingleFrame(base_filters=4, depth=3, classes=7, input_shape=(8, 32, 32, 3))
     with pytest.raises(ValueError, match="classes=5"):
-        TwoStream(rgb_model=rgb, classes=5, width=4, depth=3)
+        TwoStream(rgb_model=rgb, classes=5, base_filters=4, depth=3)
