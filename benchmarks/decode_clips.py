@@ -34,7 +34,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 from _videos import write_scene_video  # noqa: E402
 
-from keras_video.data.video_reader import VideoReader  # noqa: E402
+from keras_video.data.video import VideoReader  # noqa: E402
 
 CLIP_LENGTH, FRAME_STEP = 16, 2
 SHARED_VIDEO = (

@@ -37,7 +37,7 @@ import tensorflow as tf  # noqa: E402
 
 from keras_video.data import datasets  # noqa: E402
 from keras_video.data.synthetic import render_motion_clip  # noqa: E402
-from keras_video.data.video_writer import write_video  # noqa: E402
+from keras_video.data.video import write_video  # noqa: E402
 
 CLIP_LENGTH, FRAME_STEP, IMAGE_SIZE, SHORT_SIDE, BATCH = 16, 2, (112, 112), 128, 8
 

@@ -38,7 +38,7 @@ def child(path, backend, num_clips):
         package = types.ModuleType(name)
         package.__path__ = [str(HERE.parent / "keras_video" / folder)]
         sys.modules[name] = package
-    from keras_video.data.video_reader import VideoReader
+    from keras_video.data.video import VideoReader
 
     def rss_kb():
         with open("/proc/self/status") as f:

@@ -24,8 +24,7 @@ from keras_video.data.listing import (
 from keras_video.data.samplers import Clip, all_clips, random_clip, uniform_clips
 from keras_video.data.synthetic import write_motion_dataset
 from keras_video.data.tfrecords import video_dataset_from_tfrecords, write_tfrecords
-from keras_video.data.video import VideoReader
-from keras_video.data.video import write_video
+from keras_video.data.video import VideoReader, write_video
 
 __all__ = [
     "Clip",

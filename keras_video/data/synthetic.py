@@ -29,7 +29,7 @@ import os
 
 import numpy as np
 
-from keras_video.data.video_writer import write_video
+from keras_video.data.video import write_video
 
 MOTIONS = (
     "left",

@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from keras_video import cli
 from keras_video.data import tfrecords
-from keras_video.data.video_writer import write_video
+from keras_video.data.video import write_video
 
 
 def _write_coded(path, red, num_frames=12, size=(32, 48)):

@@ -11,6 +11,7 @@ def write_video(
     crf=18,
     keyframe_interval=None,
     bframes=None,
+    container_options=None,
 ):
     """Encodes uint8 RGB frames into a video file.
 
@@ -29,6 +30,8 @@ def write_video(
         keyframe_interval: GOP size (frames between keyframes), or `None` for the
             encoder default.
         bframes: maximum consecutive B-frames, or `None` for the default.
+        container_options: muxer options, e.g. `{"movflags": "faststart"}` to
+            put an mp4's index before its data.
 
     Returns:
         `path`.
@@ -56,7 +59,7 @@ def write_video(
         options["crf"] = str(crf)
     if codec == "libx264":
         options["preset"] = "veryfast"
-    with av.open(str(path), mode="w") as container:
+    with av.open(str(path), mode="w", options=container_options or {}) as container:
         stream = container.add_stream(codec, rate=int(fps), options=options)
         stream.width, stream.height = w, h
         stream.pix_fmt = "yuv420p"
