@@ -33,9 +33,10 @@ SlowFast-small         0.98     0.97
 What it took, at this size and budget (each measured here, see the builders):
 every model is classified from globally max-pooled features, not averaged
 ones (the shape covers a few percent of the clip); late fusion fuses its
-per-frame maps with a convolution, CNN+RNN feeds the LSTM a flattened
-per-frame map rather than a pooled vector (a pooled feature has lost where
-the shape is); C3D-small has batch norm; SlowFast-small and I3D-small are
+per-frame maps with a convolution (`LateFusion(fusion="conv")`), CNN+RNN
+feeds the LSTM a flattened per-frame map rather than a pooled vector
+(`CNNRNN(frame_features="map")`; a pooled feature has lost where the shape
+is); C3D-small has batch norm; SlowFast-small and I3D-small are
 built at toy size here (the zoo's SlowFast shrinks 32x32 to 1x1); and
 TensorFlow runs with its oneDNN CPU kernels (`_onednn_restart`), without
 which 3D convolutions are 5 to 100 times slower on AVX2 CPUs. CNN+RNN is
@@ -101,66 +102,21 @@ def _zoo(name, **overrides):
     return build
 
 
-def _single_frame(classes, input_shape, width=8, depth=3):
+def _single_frame(classes, input_shape, base_filters=8, depth=3):
     """2D CNN on every frame, spatial max pool, per-frame scores averaged."""
     from keras_video.applications import SingleFrame
     from keras_video.applications.frame_cnn import FrameCNN
 
     frame = keras.Input(input_shape[1:], name="frame")
-    cnn = FrameCNN(input_shape[1:], width=width, depth=depth, pooling=None)
+    cnn = FrameCNN(
+        input_shape[1:], base_filters=base_filters, depth=depth, pooling=None
+    )
     backbone = keras.Model(
         frame, keras.layers.GlobalMaxPooling2D()(cnn(frame)), name="frame_max"
     )
     return SingleFrame(
         classes=classes, input_shape=input_shape, backbone=backbone, name="single_frame"
     )
-
-
-def _late_fusion(classes, input_shape, width=8, depth=2, filters=32):
-    """Per-frame 2D CNN towers; the frames meet only in a fusion conv at the top.
-
-    The towers (`LateFusion` without its top) map every frame to an 8x8 map on
-    their own. The maps are stacked along channels and fused by one 3x3
-    convolution, a fully connected layer over the frames shared by all
-    positions, then max pooled. Fusing by `Flatten` -> `Dense` (the paper's
-    fully connected fusion, `fusion="flatten"`) must learn each position's
-    motion separately and memorised the 384 training clips (val at chance).
-    """
-    from keras_video.applications import LateFusion
-
-    towers = LateFusion(
-        include_top=False, input_shape=input_shape, width=width, depth=depth
-    )
-    frames, h, w, c = towers.output.shape[1:]
-    x = keras.layers.Permute((2, 3, 1, 4), name="frames_last")(towers.output)
-    x = keras.layers.Reshape((h, w, frames * c), name="stack_frames")(x)
-    x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu",
-                            name="fusion_conv")(x)  # fmt: skip
-    x = keras.layers.GlobalMaxPooling2D(name="max_pool")(x)
-    return keras.Model(towers.input, _classify(x, classes), name="late_fusion")
-
-
-def _cnn_rnn(classes, input_shape, width=8, depth=2, rnn_units=128):
-    """CNN+RNN whose per-frame features keep where things are.
-
-    A globally pooled frame feature has lost the shape's position, so no RNN
-    can tell its direction from a sequence of them. Here the per-frame CNN
-    (two stages, an 8x8 map) ends in a 1x1 convolution to one channel (batch
-    norm, ReLU), which is flattened: 64 features per frame, a coarse map of
-    the frame that the LSTM compares over time (LRCN's fc6 is likewise a
-    dense layer over the flattened conv5 map, not a pooled vector).
-    """
-    from keras_video.applications import CNNRNN
-    from keras_video.applications.frame_cnn import FrameCNN
-
-    frame = keras.Input(input_shape[1:], name="frame")
-    x = FrameCNN(input_shape[1:], width=width, depth=depth, pooling=None)(frame)
-    x = keras.layers.Conv2D(1, 1, use_bias=False, name="frame_map")(x)
-    x = keras.layers.BatchNormalization(name="frame_map_bn")(x)
-    x = keras.layers.Activation("relu", name="frame_map_relu")(x)
-    backbone = keras.Model(frame, keras.layers.Flatten()(x), name="frame_map_cnn")
-    return CNNRNN(classes=classes, input_shape=input_shape, backbone=backbone,
-                  rnn_units=rnn_units)  # fmt: skip
 
 
 def _i3d_small(classes, input_shape, width=8):
@@ -241,7 +197,15 @@ def _slowfast_small(classes, input_shape, width=16, beta=0.25, alpha=4):
 _SLOW_FUSION = _zoo("slow_fusion", time_kernels=(4, 2, 2), time_strides=(2, 1, 1))
 MODELS = [
     ("single-frame", "2D CNN per frame, scores averaged", _single_frame, False),
-    ("late fusion", "per-frame 2D CNN, fused at the top", _late_fusion, False),
+    (
+        "late fusion",
+        "per-frame 2D CNN, fused at the top",
+        # Frame maps fused by a convolution (`fusion="conv"`): the paper's
+        # Flatten -> Dense fusion must learn each position's motion separately
+        # and memorised the 384 training clips (val at chance).
+        _zoo("late_fusion", fusion="conv", depth=2, fc_units=32),
+        False,
+    ),
     ("early fusion", "frames stacked on channels, 2D CNN", _zoo("early_fusion"), False),
     ("slow fusion / 3D CNN", "3D convs, time pooled gradually", _SLOW_FUSION, False),
     (
@@ -250,7 +214,14 @@ MODELS = [
         _zoo("c3d", base_filters=8, batch_norm=True),
         False,
     ),  # fmt: skip
-    ("CNN+RNN", "per-frame CNN maps -> LSTM", _cnn_rnn, False),
+    (
+        "CNN+RNN",
+        "per-frame CNN maps -> LSTM",
+        # A pooled frame feature has lost where the shape is; the RNN reads
+        # a flattened 8x8 map per frame instead (`frame_features="map"`).
+        _zoo("cnn_rnn", frame_features="map", depth=2, rnn_units=128),
+        False,
+    ),
     ("recurrent CNN", "ConvGRU layers", _zoo("recurrent_cnn"), False),
     ("two-stream", "RGB CNN + stacked optical flow CNN", _zoo("two_stream"), True),
     ("I3D-small", "2D CNN inflated to 3D", _i3d_small, False),

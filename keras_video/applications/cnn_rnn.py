@@ -8,6 +8,28 @@ from keras_video.applications.frame_cnn import frame_backbone
 from keras_video.layers import TemporalPooling
 
 RNNS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
+FRAME_FEATURES = ("pooled", "map")
+
+
+def frame_map_cnn(cnn, map_channels=1, name="frame_map_cnn"):
+    """A per-frame CNN whose feature map is kept, coarsely, as a vector.
+
+    `cnn` maps a frame to a feature map `(h, w, c)`; a 1x1 convolution to
+    `map_channels` channels (batch norm, ReLU) then a flatten give
+    `h * w * map_channels` features that still say where things are.
+    """
+    if len(cnn.outputs[0].shape) != 4:
+        raise ValueError(
+            "frame_features='map' needs a backbone that returns a feature map "
+            f"(batch, h, w, c). Received: output shape {tuple(cnn.outputs[0].shape)}"
+        )
+    frame = keras.Input(tuple(cnn.inputs[0].shape[1:]), name="frame")
+    x = cnn(frame)
+    x = keras.layers.Conv2D(map_channels, 1, use_bias=False, name="frame_map")(x)
+    x = keras.layers.BatchNormalization(name="frame_map_bn")(x)
+    x = keras.layers.Activation("relu", name="frame_map_relu")(x)
+    x = keras.layers.Flatten(name="frame_map_flatten")(x)
+    return keras.Model(frame, x, name=name)
 
 
 def CNNRNN(
@@ -25,6 +47,8 @@ def CNNRNN(
     rnn_units=256,
     return_sequences=False,
     trainable_backbone=True,
+    frame_features="pooled",
+    map_channels=1,
     base_filters=32,
     depth=4,
     dropout_rate=0.0,
@@ -39,9 +63,19 @@ def CNNRNN(
     inference mode): the "precomputed features" trick that lets an RNN train
     over long videos, since no gradients flow into the CNN.
 
+    A pooled frame feature (`frame_features="pooled"`) has lost where things
+    are in the frame, so the RNN cannot tell which way a small shape moves.
+    `frame_features="map"` keeps the spatial map: a 1x1 convolution to
+    `map_channels` channels (batch norm, ReLU) is flattened into
+    `h * w * map_channels` features per frame, a coarse map the RNN compares
+    over time (LRCN's fc6 is likewise a dense layer over the flattened conv5
+    map, not a pooled vector). On the demo's motion data set it is what lets
+    CNN+RNN learn the direction.
+
     ```
     clip (T, H, W, C) -> TimeDistributed(2D CNN + global avg pool) -> (T, F)
       -> LSTM/GRU(rnn_units) -> (units) or (T, units) -> Dense(classes)
+    map: 2D CNN -> (h, w, c) -> Conv 1x1 (map_channels) -> BN -> ReLU -> Flatten
     ```
 
     Args:
@@ -63,6 +97,9 @@ def CNNRNN(
         rnn_units: units of the recurrent layer.
         return_sequences: `True` for per-frame predictions (many-to-many).
         trainable_backbone: `False` freezes the per-frame CNN.
+        frame_features: `"pooled"` (a globally averaged feature vector per
+            frame) or `"map"` (the flattened, 1x1-convolved feature map).
+        map_channels: channels of the map of `frame_features="map"`.
         base_filters: channels of the built-in CNN's first stage.
         depth: stages of the built-in CNN.
         dropout_rate: dropout before `predictions`.
@@ -106,14 +143,27 @@ def CNNRNN(
     inputs, x = common.clip_input(
         input_shape, input_tensor, (16, 112, 112, 3), min_size=2**depth, name=name
     )
+    if frame_features not in FRAME_FEATURES:
+        raise ValueError(
+            f"{name}: `frame_features` must be one of {list(FRAME_FEATURES)}. "
+            f"Received: frame_features={frame_features!r}"
+        )
+    keep_map = frame_features == "map"
+    if keep_map and None in tuple(x.shape[2:]):
+        raise ValueError(
+            f"{name}: frame_features='map' needs the frame size known. "
+            f"Received: input_shape={tuple(x.shape[1:])}"
+        )
     cnn = frame_backbone(
         backbone,
         tuple(x.shape[2:]),
         base_filters=base_filters,
         depth=depth,
-        pooling="avg",
+        pooling=None if keep_map else "avg",
         family=name,
     )
+    if keep_map:
+        cnn = frame_map_cnn(cnn, map_channels)
     cnn.trainable = bool(trainable_backbone)
     x = keras.layers.TimeDistributed(cnn, name="frame_features")(x)
     x = RNNS[rnn](rnn_units, return_sequences=return_sequences, name=rnn)(x)

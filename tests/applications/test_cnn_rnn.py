@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 
@@ -17,6 +18,34 @@ def test_many_to_one_round_trip(rnn, tmp_path):
 def test_many_to_many_round_trip(tmp_path):
     model = CNNRNN(rnn="gru", return_sequences=True, classes=5, **TINY)
     check_application(model, (2, 8, 5), tmp_path)
+
+
+@pytest.mark.parametrize("map_channels", [1, 2])
+def test_spatial_map_frame_features(map_channels, tmp_path):
+    model = CNNRNN(frame_features="map", map_channels=map_channels, classes=5, **TINY)
+    # 32x32 frames, 3 stages -> a 4x4 map, 1x1 conv to map_channels, flattened.
+    assert tuple(model.get_layer("frame_features").output.shape) == (
+        None,
+        8,
+        4 * 4 * map_channels,
+    )
+    assert tuple(model.get_layer("lstm").input.shape) == (None, 8, 16 * map_channels)
+    check_application(model, (2, 5), tmp_path)
+
+
+def test_spatial_map_keeps_where_things_are():
+    model = CNNRNN(frame_features="map", classes=5, **TINY)
+    frames = keras.Model(model.input, model.get_layer("frame_features").output)
+    # A blob in the top left, then the same blob in the bottom right: the
+    # pooled feature can hardly tell them apart, the map can.
+    clip = np.zeros((2, 8, 32, 32, 3), "float32")
+    clip[0, :, 2:8, 2:8] = 1.0
+    clip[1, :, 24:30, 24:30] = 1.0
+    a, b = keras.ops.convert_to_numpy(frames(clip))[:, 0]
+    assert a.shape == (16,)
+    assert np.argmax(a) != np.argmax(b) or not np.allclose(a, b, atol=1e-3)
+    pooled = CNNRNN(classes=5, **TINY)
+    assert tuple(pooled.get_layer("frame_features").output.shape) == (None, 8, 16)
 
 
 def test_frozen_backbone_has_no_trainable_weights():
@@ -49,6 +78,8 @@ def test_any_clip_length():
     [
         (dict(input_shape=(32, 32, 3)), "input_shape"),
         (dict(rnn="transformer"), "rnn"),
+        (dict(frame_features="vector"), "frame_features"),
+        (dict(frame_features="map", input_shape=(8, None, None, 3)), "frame size"),
         (dict(rnn_units=0), "rnn_units"),
         (dict(input_shape=(8, 4, 4, 3)), "at least 8"),
     ],
