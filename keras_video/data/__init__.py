@@ -1,56 +1,55 @@
 """Video decoding, clip sampling, transforms and tf.data datasets.
 
-Importing this package imports TensorFlow (for tf.data).
+Names are imported on first use: the reader (`keras_video.data.video`), the
+samplers, `ClipSettings` and the listing work without TensorFlow; the datasets,
+transforms and TFRecords import TensorFlow (for tf.data) when first used.
 """
 
-from keras_video.data import samplers, synthetic, transforms
-from keras_video.data.clip_loader import SkippedFiles
-from keras_video.data.clip_settings import ClipSettings
-from keras_video.data.datasets import (
-    aggregate_video_predictions,
-    video_dataset_from_csv,
-    video_dataset_from_directory,
-    video_test_dataset,
-    video_test_dataset_from_directory,
-)
-from keras_video.data.errors import CorruptVideoError, VideoDecodeError
-from keras_video.data.listing import (
-    VideoList,
-    index_directory,
-    read_video_csv,
-    shard_for_input_context,
-    shard_for_process,
-)
-from keras_video.data.samplers import Clip, all_clips, random_clip, uniform_clips
-from keras_video.data.synthetic import write_motion_dataset
-from keras_video.data.tfrecords import video_dataset_from_tfrecords, write_tfrecords
-from keras_video.data.video import VideoReader, write_video
+import importlib
 
-__all__ = [
-    "Clip",
-    "ClipSettings",
-    "CorruptVideoError",
-    "SkippedFiles",
-    "VideoDecodeError",
-    "VideoReader",
-    "VideoList",
-    "aggregate_video_predictions",
-    "all_clips",
-    "index_directory",
-    "random_clip",
-    "read_video_csv",
-    "samplers",
-    "shard_for_input_context",
-    "shard_for_process",
-    "synthetic",
-    "transforms",
-    "uniform_clips",
-    "video_dataset_from_csv",
-    "video_dataset_from_directory",
-    "video_dataset_from_tfrecords",
-    "video_test_dataset",
-    "video_test_dataset_from_directory",
-    "write_motion_dataset",
-    "write_tfrecords",
-    "write_video",
-]
+# public name -> the module that defines it
+_NAMES = {
+    "ClipSettings": "clip_settings",
+    "SkippedFiles": "clip_loader",
+    "aggregate_video_predictions": "datasets",
+    "video_dataset_from_csv": "datasets",
+    "video_dataset_from_directory": "datasets",
+    "video_test_dataset": "datasets",
+    "video_test_dataset_from_directory": "datasets",
+    "CorruptVideoError": "errors",
+    "DecodeTimeoutError": "errors",
+    "VideoDecodeError": "errors",
+    "VideoList": "listing",
+    "index_directory": "listing",
+    "read_video_csv": "listing",
+    "shard_for_input_context": "listing",
+    "shard_for_process": "listing",
+    "Clip": "samplers",
+    "all_clips": "samplers",
+    "random_clip": "samplers",
+    "uniform_clips": "samplers",
+    "write_motion_dataset": "synthetic",
+    "video_dataset_from_tfrecords": "tfrecords",
+    "write_tfrecords": "tfrecords",
+    "VideoReader": "video",
+    "write_video": "video",
+}
+_SUBMODULES = ("samplers", "synthetic", "transforms", "video")
+
+
+def __getattr__(name):
+    if name in _NAMES:
+        module = importlib.import_module(f"keras_video.data.{_NAMES[name]}")
+        value = getattr(module, name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"keras_video.data.{name}")
+    raise AttributeError(f"module 'keras_video.data' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)
+
+
+__all__ = sorted([*_NAMES, *_SUBMODULES])

@@ -6,7 +6,10 @@ the video, asks `ClipSettings` for the clips' frame indices, decodes them in
 one pass (`VideoReader.get_clips`) and shrinks large frames. A file that fails
 is raised as a `VideoDecodeError` naming it, or (`on_error="skip"`) recorded in
 `SkippedFiles` and reported as not ok, so the pipeline drops it: no other
-frames are put in its place.
+frames are put in its place. A read that does not return within
+`decode_timeout` seconds (a native decoder looping on a malformed stream) is
+a `DecodeTimeoutError`: the run goes on, the stuck decode is left to its
+thread (it holds only its own file).
 """
 
 import logging
@@ -14,12 +17,14 @@ import threading
 
 import numpy as np
 
-from keras_video.data.errors import VideoDecodeError
+from keras_video.data.errors import DecodeTimeoutError, VideoDecodeError
 from keras_video.data.video import VideoReader
 
 logger = logging.getLogger("keras_video.data")
 
 ON_ERROR = ("raise", "skip")
+# Seconds a video's clips may take to decode before the file counts as bad.
+DEFAULT_DECODE_TIMEOUT = 120.0
 
 
 class SkippedFiles:
@@ -72,11 +77,49 @@ class SkippedFiles:
         self._lock = threading.Lock()
 
 
-def check_on_error(on_error):
+def check_on_error(on_error, decode_timeout=None):
+    """Checks the bad-file arguments `on_error` and `decode_timeout`."""
     if on_error not in ON_ERROR:
         raise ValueError(
             f"`on_error` must be one of {ON_ERROR}. Received: on_error={on_error!r}"
         )
+    if decode_timeout is not None and (
+        isinstance(decode_timeout, bool) or not decode_timeout > 0
+    ):
+        raise ValueError(
+            "`decode_timeout` must be a positive number of seconds or None. "
+            f"Received: decode_timeout={decode_timeout!r}"
+        )
+
+
+def call_with_timeout(function, timeout, path):
+    """`function()`, or `DecodeTimeoutError` naming `path` after `timeout` s.
+
+    The call runs in a daemon thread; on a timeout the thread is abandoned.
+    """
+    if timeout is None:
+        return function()
+    outcome = {}
+    done = threading.Event()
+
+    def run():
+        try:
+            outcome["value"] = function()
+        except BaseException as error:  # noqa: BLE001 - handed to the caller
+            outcome["error"] = error
+        finally:
+            done.set()
+
+    threading.Thread(target=run, daemon=True, name=f"decode {path}").start()
+    if not done.wait(timeout):
+        raise DecodeTimeoutError(
+            f"Decoding {path} did not finish within {timeout:g} s; the file is "
+            "treated as bad (decode_timeout).",
+            path,
+        )
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 def frame_range(num_frames, fps, segment, path):
@@ -125,18 +168,23 @@ class ClipLoader:
             decoding (see `shrink`); `None` keeps them.
         backend: `VideoReader` backend.
         on_error: `"raise"` or `"skip"`.
+        decode_timeout: seconds one video's clips may take, or `None`.
 
     Attributes:
         skipped: the `SkippedFiles` of this loader.
     """
 
-    def __init__(self, settings, sampling, max_short_side, backend, on_error):
-        check_on_error(on_error)
+    def __init__(
+        self, settings, sampling, max_short_side, backend, on_error,
+        decode_timeout=DEFAULT_DECODE_TIMEOUT,
+    ):  # fmt: skip
+        check_on_error(on_error, decode_timeout)
         self.settings = settings
         self.sampling = sampling
         self.max_short_side = max_short_side
         self.backend = backend
         self.on_error = on_error
+        self.decode_timeout = decode_timeout
         self.skipped = SkippedFiles()
 
     def read(self, path, seed=None, segment=None):
@@ -168,7 +216,10 @@ class ClipLoader:
         """The decode map's body: `(clips, ok)`; a skipped file gives a dummy."""
         path = path.decode() if isinstance(path, bytes) else str(path)
         try:
-            return self.read(path, seed, segment), np.bool_(True)
+            clips = call_with_timeout(
+                lambda: self.read(path, seed, segment), self.decode_timeout, path
+            )
+            return clips, np.bool_(True)
         except VideoDecodeError as error:
             if self.on_error == "raise":
                 raise

@@ -24,7 +24,7 @@ naming each file and its error.
 import numpy as np
 
 from keras_video.data import listing, pipeline
-from keras_video.data.clip_loader import check_on_error
+from keras_video.data.clip_loader import DEFAULT_DECODE_TIMEOUT, check_on_error
 from keras_video.data.clip_settings import ClipSettings
 
 VIDEO_FORMATS = listing.VIDEO_FORMATS
@@ -55,7 +55,8 @@ def _check_labels_args(labels, class_names):
 
 def _training_datasets(
     videos, settings, *, source, label_mode, batch_size, shuffle, seed,
-    validation_split, subset, augment, on_error, shard, backend, verbose,
+    validation_split, subset, augment, on_error, decode_timeout, shard, backend,
+    verbose,
 ):  # fmt: skip
     """Shuffles, splits and builds one dataset per subset (a tuple for "both")."""
     pipeline.check_output_args(label_mode, batch_size, videos.class_names)
@@ -79,7 +80,8 @@ def _training_datasets(
         return pipeline.video_clip_dataset(
             subset_videos, settings, shuffle=shuffle_this, seed=seed,
             augment=augment, label_mode=label_mode, batch_size=batch_size,
-            on_error=on_error, backend=backend, shard=shard,
+            on_error=on_error, decode_timeout=decode_timeout, backend=backend,
+            shard=shard,
         )  # fmt: skip
 
     if subset == "both":
@@ -87,8 +89,10 @@ def _training_datasets(
     return one(subset, shuffle)
 
 
-def _check_sampling_args(on_error, validation_split, subset, shuffle, seed, shard):
-    check_on_error(on_error)
+def _check_sampling_args(
+    on_error, decode_timeout, validation_split, subset, shuffle, seed, shard
+):
+    check_on_error(on_error, decode_timeout)
     listing.check_split_args(validation_split, subset, shuffle, seed)
     listing.check_shard(shard, shuffle, seed)
 
@@ -113,6 +117,7 @@ def video_dataset_from_directory(
     clip_sampling=None,
     short_video="loop",
     on_error="raise",
+    decode_timeout=DEFAULT_DECODE_TIMEOUT,
     shard=None,
     interpolation="bilinear",
     follow_links=False,
@@ -156,6 +161,9 @@ def video_dataset_from_directory(
             `subset="both"`).
         short_video: `"loop"`, `"pad"` or `"error"`, for videos shorter than a clip.
         on_error: `"raise"` or `"skip"` bad files (see the module docstring).
+        decode_timeout: seconds one video's clips may take to decode before
+            the file counts as bad (`DecodeTimeoutError`), or `None` to wait
+            forever.
         shard: `(num_shards, index)`: keep only this worker's files (after the
             seeded shuffle, so shards are disjoint and cover all files); see
             `shard_for_input_context` and `shard_for_process`.
@@ -192,14 +200,17 @@ def video_dataset_from_directory(
     if labels is None or label_mode is None:
         labels, label_mode = None, None
     pipeline.check_output_args(label_mode, batch_size)
-    _check_sampling_args(on_error, validation_split, subset, shuffle, seed, shard)
+    _check_sampling_args(
+        on_error, decode_timeout, validation_split, subset, shuffle, seed, shard
+    )
     seed = pipeline.resolve_seed(seed, shuffle)
     videos = listing.index_directory(directory, labels, class_names, follow_links)
     return _training_datasets(
         videos, settings, source=directory, label_mode=label_mode,
         batch_size=batch_size, shuffle=shuffle, seed=seed,
         validation_split=validation_split, subset=subset, augment=augment,
-        on_error=on_error, shard=shard, backend=backend, verbose=verbose,
+        on_error=on_error, decode_timeout=decode_timeout, shard=shard,
+        backend=backend, verbose=verbose,
     )  # fmt: skip
 
 
@@ -222,6 +233,7 @@ def video_dataset_from_csv(
     clip_sampling=None,
     short_video="loop",
     on_error="raise",
+    decode_timeout=DEFAULT_DECODE_TIMEOUT,
     shard=None,
     interpolation="bilinear",
     backend="auto",
@@ -245,14 +257,17 @@ def video_dataset_from_csv(
         clip_settings, video_dataset_from_csv, locals()
     )
     pipeline.check_output_args(label_mode, batch_size)
-    _check_sampling_args(on_error, validation_split, subset, shuffle, seed, shard)
+    _check_sampling_args(
+        on_error, decode_timeout, validation_split, subset, shuffle, seed, shard
+    )
     seed = pipeline.resolve_seed(seed, shuffle)
     videos = listing.video_list_from_csv(csv_path, class_names)
     return _training_datasets(
         videos, settings, source=csv_path, label_mode=label_mode,
         batch_size=batch_size, shuffle=shuffle, seed=seed,
         validation_split=validation_split, subset=subset, augment=augment,
-        on_error=on_error, shard=shard, backend=backend, verbose=verbose,
+        on_error=on_error, decode_timeout=decode_timeout, shard=shard,
+        backend=backend, verbose=verbose,
     )  # fmt: skip
 
 
@@ -271,6 +286,7 @@ def video_test_dataset(
     num_crops=1,
     short_video="loop",
     on_error="raise",
+    decode_timeout=DEFAULT_DECODE_TIMEOUT,
     shard=None,
     interpolation="bilinear",
     backend="auto",
@@ -306,7 +322,7 @@ def video_test_dataset(
     if labels is None:
         label_mode = None
     pipeline.check_output_args(label_mode, batch_size)
-    _check_sampling_args(on_error, None, None, False, 0, shard)
+    _check_sampling_args(on_error, decode_timeout, None, None, False, 0, shard)
     if labels is not None and class_names is None:
         class_names = [str(i) for i in range(int(np.max(labels, initial=-1)) + 1)]
         names_given = False
@@ -315,7 +331,8 @@ def video_test_dataset(
     videos = listing.VideoList(paths, labels, class_names=class_names)
     ds = pipeline.video_clip_dataset(
         videos, settings, shuffle=False, seed=0, label_mode=label_mode,
-        batch_size=batch_size, on_error=on_error, backend=backend, shard=shard,
+        batch_size=batch_size, on_error=on_error, decode_timeout=decode_timeout,
+        backend=backend, shard=shard,
         num_crops=num_crops, with_video_id=True,
     )  # fmt: skip
     ds.class_names = class_names if names_given else None

@@ -19,3 +19,8 @@ class CorruptVideoError(VideoDecodeError):
 
     Raised instead of returning a short, empty or wrong clip.
     """
+
+
+class DecodeTimeoutError(VideoDecodeError):
+    """Decoding a file did not finish in time (a native decoder loop that does
+    not return on a malformed stream); the file is reported as bad."""

@@ -21,7 +21,11 @@ import numpy as np
 import tensorflow as tf
 
 from keras_video.data import transforms
-from keras_video.data.clip_loader import ClipLoader, check_on_error
+from keras_video.data.clip_loader import (
+    DEFAULT_DECODE_TIMEOUT,
+    ClipLoader,
+    check_on_error,
+)
 from keras_video.data.clip_settings import AUGMENT_SCALE
 
 LABEL_MODES = ("int", "categorical", "binary", None)
@@ -198,8 +202,8 @@ def _end_of_epoch_report(skipped, shape):
 
 def video_clip_dataset(
     videos, settings, *, shuffle, seed, augment=False, label_mode="int",
-    batch_size=None, on_error="raise", backend="auto", shard=None, num_crops=1,
-    with_video_id=False,
+    batch_size=None, on_error="raise", decode_timeout=DEFAULT_DECODE_TIMEOUT,
+    backend="auto", shard=None, num_crops=1, with_video_id=False,
 ):  # fmt: skip
     """Clips from video files: the pipeline for a `VideoList`.
 
@@ -211,6 +215,7 @@ def video_clip_dataset(
             unless `settings.clip_sampling` says otherwise).
         seed: int seed of the shuffle, clip positions and augmentation.
         on_error: `"raise"` or `"skip"` bad files.
+        decode_timeout: seconds per video before it counts as bad, or `None`.
         backend: `VideoReader` backend.
         shard: `(num_shards, index)` or `None`.
         others: as in `finish`.
@@ -219,13 +224,13 @@ def video_clip_dataset(
         the dataset of `finish`, with `file_paths`, `class_names` and
         `skipped_files` attributes.
     """
-    check_on_error(on_error)
+    check_on_error(on_error, decode_timeout)
     videos = videos.sharded(shard)
     if not len(videos):
         raise ValueError("No video files to read (after splitting and sharding).")
     loader = ClipLoader(
         settings, settings.sampling(shuffle), settings.decode_short_side(augment),
-        backend, on_error,
+        backend, on_error, decode_timeout,
     )  # fmt: skip
     labels = videos.labels if videos.labels is not None else np.zeros(len(videos))
     segments = videos.segments

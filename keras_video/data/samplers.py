@@ -9,11 +9,21 @@ A clip is `clip_length` frames taken every `frame_step` frames, so it spans
 instead of `frame_step`, the step is `fps / target_fps` (fractional steps are
 rounded per frame, so a 30 fps video read at 12 fps takes frames 0, 2, 5, 7, 10, ...).
 
+Windows are half-open: a video of `num_frames` frames has frames
+`0 .. num_frames - 1`, and a clip that fits takes only those. A clip starting at
+`start` takes `start + round(k * step)` for `k = 0 .. clip_length - 1`; it fits
+when its last index is below `num_frames`, so a video exactly as long as a
+clip's span gives one clip that ends on its last frame.
+
 A video shorter than one clip follows `short_video`:
 
 - `"loop"`: indices wrap around to the start of the video (`i % num_frames`).
 - `"pad"`: indices past the last frame repeat the last frame.
 - `"error"`: `ValueError` naming the file and both lengths.
+
+`Clip.padding` marks the frames that `"loop"` or `"pad"` filled in (a bool per
+clip frame), so a model or a metric can mask them; frames are never
+zero-filled.
 """
 
 import dataclasses
@@ -34,6 +44,8 @@ class Clip:
         start: first frame of the clip's span (before looping or padding).
         short: `True` when the video was shorter than the clip's span and
             `short_video` looped or padded it.
+        padding: bool `(clip_length,)`, `True` for frames that looping or
+            padding filled in (all `False` when the clip fits).
     """
 
     frame_indices: np.ndarray
@@ -41,6 +53,12 @@ class Clip:
     num_clips: int = 1
     start: int = 0
     short: bool = False
+    padding: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.padding is None:
+            padding = np.zeros(len(self.frame_indices), bool)
+            object.__setattr__(self, "padding", padding)
 
 
 def resolve_frame_step(frame_step=None, target_fps=None, fps=None):
@@ -110,7 +128,8 @@ def _check(num_frames, clip_length, short_video):
 def _indices(start, num_frames, clip_length, step, short_video, path):
     offsets = np.round(np.arange(clip_length) * step).astype(np.int64)
     indices = start + offsets
-    short = bool(indices[-1] >= num_frames)
+    padding = indices >= num_frames
+    short = bool(padding[-1])
     if short:
         if short_video == "error":
             where = f"Video {path}" if path else "The video"
@@ -123,7 +142,7 @@ def _indices(start, num_frames, clip_length, step, short_video, path):
             indices = indices % num_frames
         else:
             indices = np.minimum(indices, num_frames - 1)
-    return indices, short
+    return indices, padding
 
 
 def _rng(seed):
@@ -172,8 +191,8 @@ def random_clip(
         start = int(rng.integers(0, num_frames))
     else:
         start = 0
-    indices, short = _indices(start, num_frames, clip_length, step, short_video, path)
-    return Clip(indices, 0, 1, start, short)
+    indices, padding = _indices(start, num_frames, clip_length, step, short_video, path)
+    return Clip(indices, 0, 1, start, bool(padding.any()), padding)
 
 
 def uniform_clips(
@@ -220,10 +239,10 @@ def uniform_clips(
         starts = [int(round(i * room / (num_clips - 1))) for i in range(num_clips)]
     clips = []
     for i, start in enumerate(starts):
-        indices, short = _indices(
+        indices, padding = _indices(
             start, num_frames, clip_length, step, short_video, path
         )
-        clips.append(Clip(indices, i, num_clips, start, short))
+        clips.append(Clip(indices, i, num_clips, start, bool(padding.any()), padding))
     return clips
 
 
@@ -266,8 +285,8 @@ def all_clips(
     starts = list(range(0, max(num_frames - span, 0) + 1, int(stride)))
     clips = []
     for i, start in enumerate(starts):
-        indices, short = _indices(
+        indices, padding = _indices(
             start, num_frames, clip_length, step, short_video, path
         )
-        clips.append(Clip(indices, i, len(starts), start, short))
+        clips.append(Clip(indices, i, len(starts), start, bool(padding.any()), padding))
     return clips

@@ -90,3 +90,50 @@ def test_skipped_files_pickle():
     assert again.files == {"a.mp4": "ValueError: bad"} and again.count == 1
     again.record("b.mp4", ValueError("worse"))
     assert len(again) == 2
+
+
+class _StuckReader:
+    """Stands in for VideoReader: its decode never returns until released."""
+
+    release = None
+
+    def __init__(self, path, backend="auto"):
+        self.num_frames, self.fps = 20, 10.0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
+
+    def get_clips(self, clips):
+        _StuckReader.release.wait(30)
+        raise RuntimeError("released")
+
+
+def test_a_decode_that_does_not_return_is_bounded(coded_video, monkeypatch):
+    import threading
+    import time
+
+    from keras_video.data import clip_loader
+    from keras_video.data.errors import DecodeTimeoutError
+
+    _StuckReader.release = threading.Event()
+    monkeypatch.setattr(clip_loader, "VideoReader", _StuckReader)
+    settings = ClipSettings(clip_length=2)
+    try:
+        loader = ClipLoader(settings, "uniform", None, "auto", "skip", 0.3)
+        began = time.monotonic()
+        clips, ok = loader(b"stuck.mp4", np.array([0, 0]))
+        assert time.monotonic() - began < 2.0
+        assert not ok and "DecodeTimeoutError" in loader.skipped.files["stuck.mp4"]
+        raising = ClipLoader(settings, "uniform", None, "auto", "raise", 0.3)
+        with pytest.raises(DecodeTimeoutError, match="stuck.mp4 did not finish"):
+            raising(b"stuck.mp4", np.array([0, 0]))
+    finally:
+        _StuckReader.release.set()
+    with pytest.raises(ValueError, match="decode_timeout=0"):
+        ClipLoader(settings, "uniform", None, "auto", "skip", 0)
+    monkeypatch.undo()
+    quick = ClipLoader(settings, "uniform", None, "auto", "raise", None)
+    assert quick(coded_video, np.array([0, 0]))[0].shape == (1, 2, 40, 60, 3)

@@ -110,3 +110,43 @@ def test_bad_arguments_name_themselves(kwargs, name):
 def test_clip_span():
     assert samplers.clip_span(16, 2) == 31
     assert samplers.clip_span(1, 5) == 1
+
+
+def test_windows_are_half_open_with_exact_counts_at_the_end():
+    # A video exactly one span long: one clip, ending on its last frame.
+    clips = all_clips(7, 4, 2)
+    assert len(clips) == 1
+    np.testing.assert_array_equal(clips[0].frame_indices, [0, 2, 4, 6])
+    assert not clips[0].padding.any()
+    # One frame more: still one clip (a second would start at frame 7).
+    assert [c.start for c in all_clips(8, 4, 2)] == [0]
+    # 14 frames: clips [0, 7) and [7, 14); the last index is 13, never 14.
+    clips = all_clips(14, 4, 2)
+    assert [c.frame_indices[-1] for c in clips] == [6, 13]
+    last = uniform_clips(14, 4, 3, 2)[-1]
+    assert last.frame_indices[-1] == 13 and not last.short
+
+
+@pytest.mark.parametrize(
+    "policy, indices, padding",
+    [
+        ("loop", [0, 2, 4, 1], [False, False, False, True]),
+        ("pad", [0, 2, 4, 4], [False, False, False, True]),
+    ],
+)
+def test_padding_mask_marks_filled_in_frames(policy, indices, padding):
+    for clip in (
+        uniform_clips(5, 4, 1, 2, short_video=policy)[0],
+        random_clip(5, 4, 2, short_video="pad", seed=0) if policy == "pad" else None,
+        all_clips(5, 4, 2, short_video=policy)[0],
+    ):
+        if clip is None:
+            continue
+        np.testing.assert_array_equal(clip.frame_indices, indices)
+        np.testing.assert_array_equal(clip.padding, padding)
+        assert clip.short and clip.padding.dtype == bool
+    looped = random_clip(5, 4, 2, short_video="loop", seed=3)
+    wrapped = looped.start + np.arange(4) * 2 >= 5
+    np.testing.assert_array_equal(looped.padding, wrapped)
+    with pytest.raises(ValueError, match="v.mp4 has 5 frames"):
+        uniform_clips(5, 4, 1, 2, short_video="error", path="v.mp4")
