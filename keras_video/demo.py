@@ -119,7 +119,7 @@ def _single_frame(classes, input_shape, base_filters=8, depth=3):
     )
 
 
-def _i3d_small(classes, input_shape, width=8):
+def _i3d_small(classes, input_shape, base_filters=8):
     """I3D's idea at toy size: a 2D CNN whose convolutions are inflated to 3D.
 
     The 2D network (three 3x3 conv layers) is built first and each Conv2D is
@@ -133,7 +133,11 @@ def _i3d_small(classes, input_shape, width=8):
     x = inputs
     channels = input_shape[-1]
     for i, (filters, pool) in enumerate(
-        [(width, (1, 2, 2)), (2 * width, (2, 2, 2)), (4 * width, (2, 2, 2))]
+        [
+            (base_filters, (1, 2, 2)),
+            (2 * base_filters, (2, 2, 2)),
+            (4 * base_filters, (2, 2, 2)),
+        ]
     ):
         conv2d = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False)
         conv2d.build((None, None, None, channels))
@@ -146,12 +150,12 @@ def _i3d_small(classes, input_shape, width=8):
     return keras.Model(inputs, _classify(x, classes), name="i3d_small")
 
 
-def _slowfast_small(classes, input_shape, width=16, beta=0.25, alpha=4):
+def _slowfast_small(classes, input_shape, base_filters=16, beta=0.25, alpha=4):
     """SlowFast's idea at toy size, built like `_i3d_small` from 3D conv stages.
 
-    The slow pathway takes every `alpha`-th frame (2 of 8) with `width`
+    The slow pathway takes every `alpha`-th frame (2 of 8) with `base_filters`
     channels and temporal kernel 1 until its last stage; the fast pathway
-    takes every frame with `beta * width` channels and temporal kernel 3.
+    takes every frame with `beta * base_filters` channels and temporal kernel 3.
     After the first two stages a `SlowFastLateral` (time-strided conv) fuses
     fast into slow. The zoo's `SlowFast` (a ResNet stem and four stride-2
     stages, made for 224x224) shrinks a 32x32 clip to 1x1 by res5; at this
@@ -167,8 +171,8 @@ def _slowfast_small(classes, input_shape, width=16, beta=0.25, alpha=4):
     fast = inputs
     for i, slow_time_kernel in enumerate((1, 1, 3)):
         for path, filters, time_kernel in (
-            ("slow", width * 2**i, slow_time_kernel),
-            ("fast", max(1, round(width * beta)) * 2**i, 3),
+            ("slow", base_filters * 2**i, slow_time_kernel),
+            ("fast", max(1, round(base_filters * beta)) * 2**i, 3),
         ):
             x = slow if path == "slow" else fast
             x = layers.Conv3D(
