@@ -344,6 +344,9 @@ class VideoReader:
         """Gives the scan's open container to the decoder (saves reopening)."""
         try:
             decoder = self._get_decoder()
+        except ValueError:  # no backend reads this stream: raised on decode
+            container.close()
+            return
         except BaseException:
             container.close()
             raise

@@ -230,8 +230,10 @@ def test_nasa_second_video_stream_by_container_index(shared_data):
         assert reader.get_frames([389, 0]).shape == (2, 270, 480, 3)
     with VideoReader(path, stream=0) as reader:
         assert (reader.num_frames, reader.height, reader.width) == (325, 180, 320)
+    reader = VideoReader(path, backend="opencv", stream=3)
+    assert reader.num_frames == 390  # metadata needs no decoder
     with pytest.raises(ValueError, match="first video stream"):
-        VideoReader(path, backend="opencv", stream=3).get_frames([0])
+        reader.get_frames([0])
     with pytest.raises(ValueError, match=r"one of \[0, 3\]"):
         _ = VideoReader(path, stream=1).num_frames
 
