@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from keras_video.data import datasets as D
 from keras_video.data import listing
-from keras_video.data.video import write_video
+from keras_video.data.video import VideoReader, write_video
 
 CLASS_RED = {"a": 40, "b": 120, "c": 200}  # red channel encodes the class
 
@@ -358,3 +358,121 @@ def test_clip_settings_replace_the_clip_keywords(video_dir):
         D.video_dataset_from_directory(
             video_dir, clip_settings=settings, clip_length=4, verbose=False
         )
+
+
+def _frame_numbers(clips):
+    """Frame index of every frame of coded clips (green = 10 * index)."""
+    return np.round(np.asarray(clips)[..., 1].mean(axis=(-1, -2)) / 10).astype(int)
+
+
+@pytest.fixture(scope="module")
+def faulty_dir(tmp_path_factory):
+    """50 videos in 2 classes: 45 good coded ones, 4 bad ones and one whose
+    index claims more frames than it has."""
+    import shutil
+
+    import av
+
+    from tests.conftest import SHARED_DATA
+
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real test data not found at {SHARED_DATA}")
+
+    root = tmp_path_factory.mktemp("faulty")
+    for name in ("a", "b"):
+        os.makedirs(root / name)
+    for i in range(45):
+        name = "ab"[i % 2]
+        _write_coded(str(root / name / f"good{i:02d}.mp4"), CLASS_RED[name])
+    # Index last (the default): cut before the index -> unreadable.
+    _write_coded(str(root / "whole.mp4"), CLASS_RED["a"], num_frames=12)
+    whole = (root / "whole.mp4").read_bytes()
+    (root / "a" / "cut_before_index.mp4").write_bytes(whole[: len(whole) * 2 // 3])
+    # Index first: cut in the middle of the data -> the index promises frames
+    # that do not exist; only the frames that decode may be used.
+    frames = np.zeros((12, 32, 48, 3), np.uint8)
+    frames[..., 0] = CLASS_RED["b"]
+    frames[..., 1] = (10 * np.arange(12))[:, None, None]
+    frames[..., 2] = 128
+    write_video(root / "fast.mp4", frames, fps=10, keyframe_interval=4,
+                container_options={"movflags": "faststart"})  # fmt: skip
+    fast = (root / "fast.mp4").read_bytes()
+    with av.open(str(root / "fast.mp4")) as container:
+        last_keyframe = [
+            p for p in container.demux(video=0) if p.size and p.is_keyframe
+        ][-1]  # frame 8: cut in its middle, frames 0-7 stay whole
+    cut = last_keyframe.pos + last_keyframe.size // 2
+    (root / "b" / "cut_in_data.mp4").write_bytes(fast[:cut])
+    (root / "a" / "empty.mp4").write_bytes(b"")
+    (root / "b" / "text.mp4").write_text("this is not a video\n" * 20)
+    shutil.copy(SHARED_DATA / "videos" / "decord_corrupted.mp4", root / "a")
+    os.remove(root / "whole.mp4")
+    os.remove(root / "fast.mp4")
+    return root
+
+
+FAULTY_BAD = {"cut_before_index.mp4", "empty.mp4", "text.mp4", "decord_corrupted.mp4"}
+
+
+def _clip_records(ds):
+    """Sorted (label, frame numbers) of every clip, one list per epoch."""
+    epochs = []
+    for _ in range(2):
+        records = []
+        for clips, labels in ds:
+            numbers = _frame_numbers(clips)
+            reds = _red_to_label(clips)
+            for n, r, y in zip(numbers, reds, labels.numpy(), strict=True):
+                assert r == y  # each clip keeps its own label
+                records.append((int(y), tuple(n)))
+        epochs.append(sorted(records))
+    return epochs
+
+
+def test_bad_files_among_fifty_skip_exactly_them(faulty_dir, tmp_path, caplog):
+    kw = dict(seed=3, batch_size=4, num_clips=2, clip_sampling="uniform",
+              backend="pyav", **_small(clip_length=3))  # fmt: skip
+    ds = D.video_dataset_from_directory(faulty_dir, on_error="skip", **kw)
+    assert len(ds.file_paths) == 50
+    with caplog.at_level(logging.WARNING, logger="keras_video.data"):
+        epochs = _clip_records(ds)
+    # The good videos alone (the truncated-in-data one is good: its real frames).
+    good_dir = tmp_path / "good"
+    for path in ds.file_paths:
+        if os.path.basename(path) not in FAULTY_BAD:
+            dest = good_dir / os.path.basename(os.path.dirname(path))
+            os.makedirs(dest, exist_ok=True)
+            os.symlink(path, dest / os.path.basename(path))
+    alone = D.video_dataset_from_directory(good_dir, on_error="raise", **kw)
+    expected = _clip_records(alone)
+    assert epochs[0] == epochs[1] == expected[0]
+    assert len(expected[0]) == 2 * 46  # 45 good videos + the cut one
+    for _, numbers in expected[0]:  # true frames: no repeats, no zero-filled gaps
+        assert list(numbers) == list(range(numbers[0], numbers[0] + 6, 2))
+    assert {os.path.basename(p) for p in ds.skipped_files.files} == FAULTY_BAD
+    assert ds.skipped_files.count == 2 * len(FAULTY_BAD)  # once per epoch each
+    lines = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
+    assert len(lines) == 2
+    for line in lines:
+        for name in FAULTY_BAD:
+            assert line.count(f"{name} (") == 1, line  # named once, with reason
+        assert "Error" in line
+    truncated = [p for p in ds.file_paths if p.endswith("cut_in_data.mp4")][0]
+    with VideoReader(truncated) as reader:
+        assert reader.num_frames == 8  # the index promised 12
+        frames = reader.get_frames(range(8))
+    np.testing.assert_array_equal(_frame_numbers(frames[None])[0], range(8))
+
+
+@pytest.mark.parametrize("name", sorted(FAULTY_BAD))
+def test_bad_files_raise_a_typed_error_naming_them(faulty_dir, name):
+    from keras_video.data import VideoDecodeError
+    from keras_video.data.clip_loader import ClipLoader
+    from keras_video.data.clip_settings import ClipSettings
+
+    folder = "b" if name == "text.mp4" else "a"
+    loader = ClipLoader(ClipSettings(clip_length=3, num_clips=2), "uniform", None,
+                        "pyav", "raise")  # fmt: skip
+    with pytest.raises(VideoDecodeError, match=name) as info:
+        loader.read(str(faulty_dir / folder / name))
+    assert info.value.path.endswith(name)
