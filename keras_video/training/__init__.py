@@ -4,6 +4,10 @@
 only when a run starts; importing this package needs Keras only.
 """
 
+from keras_video.training.checkpoints import (
+    AtomicBackupAndRestore,
+    AtomicModelCheckpoint,
+)
 from keras_video.training.flops import count_flops
 from keras_video.training.precision import resolve_precision, select_precision
 from keras_video.training.recipe import Recipe, apply_overrides, load_recipe
@@ -17,6 +21,8 @@ from keras_video.training.runner import (
 from keras_video.training.schedules import WarmupCosineDecay
 
 __all__ = [
+    "AtomicBackupAndRestore",
+    "AtomicModelCheckpoint",
     "Recipe",
     "WarmupCosineDecay",
     "apply_overrides",

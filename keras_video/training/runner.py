@@ -4,7 +4,7 @@
 run_dir/
   recipe.json          the recipe as run (overrides applied)
   class_names.json     class index -> name
-  backup/              BackupAndRestore state (deleted when the run completes)
+  backup/              AtomicBackupAndRestore state (deleted when the run completes)
   checkpoints/         last.keras every epoch, best.keras (val accuracy)
   logs/                TensorBoard
   history.csv          per-epoch metrics
@@ -14,7 +14,7 @@ run_dir/
 
 Exact resume: a run killed at any point and started again with the same
 arguments restores the weights, optimiser state and epoch of the last completed
-epoch (`keras.callbacks.BackupAndRestore`) and re-reads the data of the
+epoch (`checkpoints.AtomicBackupAndRestore`) and re-reads the data of the
 interrupted epoch in the same order with the same clips, so it ends with the
 same weights as a run that was never interrupted. The data pipeline draws a
 new shuffle and new clips each time the dataset is iterated, from its seed; the
@@ -22,15 +22,24 @@ runner fits on `dataset.repeat()` with `steps_per_epoch` (one pass per epoch
 from a single iterator), and on resume iterates the dataset once per completed
 epoch first. Exact for single-device runs with `on_error="raise"`; a
 distributed run resumes at the same epoch, but its data order may differ.
+
+Kill-safe files: every file the run writes whole (the backup, checkpoints,
+`model.keras`, `recipe.json`, `class_names.json`, `eval.json`) is written to a
+temporary name, fsynced and renamed (`checkpoints.atomic_save`), so a kill
+during a save leaves the previous complete file; a kill while the backup of
+epoch `N` is written resumes from the backup of epoch `N - 1`. The backup is
+deleted only after `model.keras` and `eval.json` are written, so a run killed
+during the final save or evaluation resumes there instead of training again.
 """
 
-import json
 import math
 import os
+import shutil
 
 import keras
 import numpy as np
 
+from keras_video.training import checkpoints
 from keras_video.training import precision as precision_lib
 from keras_video.training.recipe import Recipe
 from keras_video.training.schedules import WarmupCosineDecay
@@ -215,11 +224,8 @@ def num_replicas(distribute):
 
 
 def _backup_epoch(backup_dir):
-    path = os.path.join(backup_dir, "training_metadata.json")
-    if not os.path.isfile(path):
-        return 0
-    with open(path) as f:
-        return int(json.load(f).get("epoch", 0))
+    state = checkpoints.backup_state(backup_dir)
+    return 0 if state is None else state.epoch
 
 
 def _has_tensorboard():
@@ -261,17 +267,25 @@ class ReseedRandomLayers(keras.callbacks.Callback):
 
 
 def make_callbacks(run_dir, tensorboard=True, seed=0):
-    """BackupAndRestore, per-epoch checkpoints, CSV history and TensorBoard
-    (when the `tensorboard` package is installed)."""
-    os.makedirs(os.path.join(run_dir, "checkpoints"), exist_ok=True)
+    """Backup, per-epoch checkpoints, CSV history and TensorBoard (when the
+    `tensorboard` package is installed).
+
+    The backup (`checkpoints.AtomicBackupAndRestore`, kept when `fit` ends:
+    `train` deletes it once the run is complete) and the checkpoints
+    (`checkpoints.AtomicModelCheckpoint`) are written atomically; stray
+    temporary files of a killed save are deleted here.
+    """
+    checkpoint_dir = os.path.join(run_dir, "checkpoints")
+    os.makedirs(checkpoint_dir, exist_ok=True)
+    checkpoints.remove_temporary_files(checkpoint_dir)
     callbacks = [
         ReseedRandomLayers(seed),
-        keras.callbacks.BackupAndRestore(os.path.join(run_dir, "backup")),
-        keras.callbacks.ModelCheckpoint(
-            os.path.join(run_dir, "checkpoints", "last.keras")
+        checkpoints.AtomicBackupAndRestore(
+            os.path.join(run_dir, "backup"), delete_checkpoint=False
         ),
-        keras.callbacks.ModelCheckpoint(
-            os.path.join(run_dir, "checkpoints", "best.keras"),
+        checkpoints.AtomicModelCheckpoint(os.path.join(checkpoint_dir, "last.keras")),
+        checkpoints.AtomicModelCheckpoint(
+            os.path.join(checkpoint_dir, "best.keras"),
             monitor="val_accuracy",
             mode="max",
             save_best_only=True,
@@ -365,7 +379,9 @@ def train(
     """Trains `recipe` on `data_dir`, writing everything to `run_dir`.
 
     Run it again with the same arguments after an interruption: it resumes
-    from the last completed epoch (see the module docstring).
+    from the last completed epoch (see the module docstring). A run killed
+    after its last epoch (while saving `model.keras` or evaluating) trains no
+    more epochs on the rerun; its `history` is then empty.
 
     Args:
         recipe: a `Recipe`.
@@ -385,7 +401,8 @@ def train(
     if not isinstance(recipe, Recipe):
         raise TypeError(f"`recipe` must be a Recipe. Received: {recipe!r}")
     os.makedirs(run_dir, exist_ok=True)
-    recipe.save(os.path.join(run_dir, "recipe.json"))
+    checkpoints.remove_temporary_files(run_dir)
+    checkpoints.atomic_save(os.path.join(run_dir, "recipe.json"), recipe.save)
     keras.utils.set_random_seed(recipe.seed)
     policy = precision_lib.resolve_precision(recipe.precision)
     previous_policy = keras.config.dtype_policy()
@@ -407,8 +424,9 @@ def train(
                 steps_per_epoch = num_train // batch
             else:
                 steps_per_epoch = math.ceil(num_train / recipe.batch_size)
-            with open(os.path.join(run_dir, "class_names.json"), "w") as f:
-                json.dump(class_names, f)
+            checkpoints.atomic_write_json(
+                os.path.join(run_dir, "class_names.json"), class_names
+            )
             model = build_model(recipe, len(class_names))
             compile_model(model, recipe, steps_per_epoch, policy)
             all_callbacks = make_callbacks(run_dir, tensorboard, recipe.seed) + list(
@@ -418,7 +436,8 @@ def train(
             # is the `e`-th iteration of `train_ds`, whose shuffle and clip seeds
             # advance each time it is iterated. On resume, iterate it once per
             # completed epoch so the interrupted epoch sees the same data.
-            for _ in range(_backup_epoch(os.path.join(run_dir, "backup"))):
+            backup_dir = os.path.join(run_dir, "backup")
+            for _ in range(_backup_epoch(backup_dir)):
                 iter(train_ds)
             history = model.fit(
                 train_ds.repeat(),
@@ -429,13 +448,16 @@ def train(
                 verbose=verbose,
             )
             model_path = os.path.join(run_dir, "model.keras")
-            model.save(model_path)
+            checkpoints.atomic_save(model_path, model.save)
             results = None
             if evaluate:
                 results = evaluate_videos(model, val_paths, val_labels, recipe)
                 saved = {k: v for k, v in results.items() if k != "predictions"}
-                with open(os.path.join(run_dir, "eval.json"), "w") as f:
-                    json.dump(saved, f, indent=2)
+                checkpoints.atomic_write_json(
+                    os.path.join(run_dir, "eval.json"), saved, indent=2
+                )
+            # The run is complete: a rerun now starts a new run from epoch 0.
+            shutil.rmtree(backup_dir, ignore_errors=True)
     finally:
         keras.config.set_dtype_policy(previous_policy)
     return {

@@ -1,14 +1,18 @@
 import importlib.util
 import json
 import os
+import subprocess
+import sys
+import textwrap
 
 import keras
 import numpy as np
 import pytest
 
 from keras_video.data import write_motion_dataset
-from keras_video.training import Recipe, train
+from keras_video.training import Recipe, checkpoints, train
 from keras_video.training.recipe import apply_overrides, load_recipe
+from tests.conftest import ROOT
 
 CLASSES = ("left", "right", "up", "down")
 
@@ -62,6 +66,53 @@ def _weights(model):
     return [keras.ops.convert_to_numpy(w) for w in model.weights]
 
 
+def _assert_same(a, b):
+    assert len(a) == len(b)
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+class Snapshots(keras.callbacks.Callback):
+    """The weights when `fit` starts (after a restore) and after each epoch."""
+
+    def __init__(self):
+        super().__init__()
+        self.weights = {}
+        self.epochs = []
+
+    def on_train_begin(self, logs=None):
+        self.weights["begin"] = _weights(self.model)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epochs.append(epoch)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.weights[epoch + 1] = _weights(self.model)
+
+
+QUIET = dict(verbose=0, evaluate=False, tensorboard=False)
+
+
+_STRAIGHT = {}
+
+
+@pytest.fixture
+def straight(motion_dir, tmp_path_factory, fast_jax_init):
+    """An uninterrupted 3-epoch run and its per-epoch weights, run once.
+
+    Function-scoped (cached by hand) so that it draws its initial weights as
+    the tests do (`fast_jax_init` patches JAX's initialisers per test).
+    """
+    if motion_dir not in _STRAIGHT:
+        snapshots = Snapshots()
+        run = str(tmp_path_factory.mktemp("straight"))
+        out = train(
+            tiny_recipe(epochs=3), motion_dir, run, callbacks=[snapshots], **QUIET
+        )
+        _STRAIGHT[motion_dir] = out, snapshots
+    return _STRAIGHT[motion_dir]
+
+
 def test_train_end_to_end_writes_the_run(motion_dir, tmp_path):
     run = tmp_path / "run"
     out = train(tiny_recipe(epochs=1), motion_dir, str(run), verbose=0)
@@ -89,27 +140,116 @@ def test_train_end_to_end_writes_the_run(motion_dir, tmp_path):
     np.testing.assert_allclose(loaded(clip), out["model"](clip), atol=1e-6)
 
 
-def test_resume_after_a_kill_gives_the_same_weights(motion_dir, tmp_path):
+def test_resume_after_a_kill_gives_the_same_weights(motion_dir, tmp_path, straight):
+    straight, _ = straight
     recipe = tiny_recipe(epochs=3)
-    straight = train(recipe, motion_dir, str(tmp_path / "a"), verbose=0, evaluate=False,
-                     tensorboard=False)  # fmt: skip
     run = str(tmp_path / "b")
     with pytest.raises(KeyboardInterrupt):
-        train(recipe, motion_dir, run, verbose=0, evaluate=False, tensorboard=False,
-              callbacks=[Interrupt(epoch=1, batch=2)])  # fmt: skip
+        train(recipe, motion_dir, run, callbacks=[Interrupt(epoch=1, batch=2)], **QUIET)
     with open(os.path.join(run, "backup", "training_metadata.json")) as f:
         assert json.load(f)["epoch"] == 1
-    resumed = train(
-        recipe, motion_dir, run, verbose=0, evaluate=False, tensorboard=False
-    )
+    resumed = train(recipe, motion_dir, run, **QUIET)
     assert len(resumed["history"]["loss"]) == 2  # epochs 1 and 2 only
-    a, b = _weights(straight["model"]), _weights(resumed["model"])
-    assert len(a) == len(b)
-    for x, y in zip(a, b, strict=True):
-        np.testing.assert_array_equal(x, y)
+    _assert_same(_weights(straight["model"]), _weights(resumed["model"]))
     np.testing.assert_allclose(
         resumed["history"]["loss"][-1], straight["history"]["loss"][-1], rtol=1e-6
     )
+
+
+# Run in a child process: the first backup save writes its file, cuts it to
+# half its size and kills the process, as a kill in the middle of the write
+# would leave it.
+KILLED_DURING_SAVE = textwrap.dedent(
+    """
+    import os, sys
+    import keras
+    from keras_video.training import load_recipe, train
+
+    recipe, data_dir, run_dir = sys.argv[1:]
+    original = keras.Model.save_weights
+
+    def save_weights(self, filepath, *args, **kwargs):
+        original(self, filepath, *args, **kwargs)
+        size = os.path.getsize(filepath)
+        with open(filepath, "r+b") as f:
+            f.truncate(size // 2)
+        os._exit(17)
+
+    keras.Model.save_weights = save_weights
+    train(load_recipe(recipe), data_dir, run_dir, verbose=0, evaluate=False,
+          tensorboard=False)
+    """
+)
+
+
+def test_kill_during_the_backup_write_resumes_from_the_last_complete_one(
+    motion_dir, tmp_path, straight
+):
+    straight, clean = straight
+    recipe = tiny_recipe(epochs=3)
+    run = tmp_path / "run"
+    # Killed during the second epoch (the backup holds 1 finished epoch) ...
+    with pytest.raises(KeyboardInterrupt):
+        train(recipe, motion_dir, str(run), callbacks=[Interrupt(1, 2)], **QUIET)
+    # ... restarted, and killed in the middle of writing the backup of 2 epochs.
+    # (The child's own initial weights do not matter: it restores the backup.)
+    recipe.save(tmp_path / "recipe.json")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    args = [str(tmp_path / "recipe.json"), motion_dir, str(run)]
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_DURING_SAVE, *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert killed.returncode == 17, killed.stderr[-3000:]
+    # The half-written file is a temporary one; the committed backup is still
+    # the complete one after 1 epoch.
+    backup = run / "backup"
+    partial = [n for n in os.listdir(backup) if n.startswith(".tmp-")]
+    assert len(partial) == 1 and partial[0].endswith(".weights.h5")
+    with open(backup / "training_metadata.json") as f:
+        assert json.load(f) == {
+            "epoch": 1,
+            "batch": 0,
+            "weights": "epoch_0001.weights.h5",
+        }
+    snapshots = Snapshots()
+    resumed = train(recipe, motion_dir, str(run), callbacks=[snapshots], **QUIET)
+    # Restored exactly as a run that stopped cleanly after epoch 1 ...
+    assert snapshots.epochs == [1, 2]
+    _assert_same(snapshots.weights["begin"], clean.weights[1])
+    # ... and ends as the uninterrupted run.
+    _assert_same(_weights(resumed["model"]), _weights(straight["model"]))
+    assert not backup.exists()  # the run completed
+    assert not [n for n in os.listdir(run / "checkpoints") if n.startswith(".tmp-")]
+
+
+def test_kill_after_the_last_epoch_does_not_train_again(
+    motion_dir, tmp_path, straight, monkeypatch
+):
+    straight, _ = straight
+    recipe = tiny_recipe(epochs=3)
+    run = tmp_path / "run"
+    original = checkpoints.atomic_save
+
+    def atomic_save(path, write):
+        if path.endswith("model.keras"):
+            raise KeyboardInterrupt("killed while saving model.keras")
+        original(path, write)
+
+    monkeypatch.setattr(checkpoints, "atomic_save", atomic_save)
+    with pytest.raises(KeyboardInterrupt):
+        train(recipe, motion_dir, str(run), **QUIET)
+    monkeypatch.setattr(checkpoints, "atomic_save", original)
+    assert not (run / "model.keras").exists()
+    assert (
+        json.loads((run / "backup" / "training_metadata.json").read_text())["epoch"]
+        == 3
+    )
+    resumed = train(recipe, motion_dir, str(run), **QUIET)
+    assert resumed["history"] == {}  # no epoch trained again
+    assert not (run / "backup").exists()
+    loaded = keras.saving.load_model(run / "model.keras", safe_mode=True)
+    _assert_same(_weights(loaded), _weights(straight["model"]))
 
 
 def test_overrides_and_recipe_files(tmp_path):
