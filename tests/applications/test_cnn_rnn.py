@@ -34,7 +34,8 @@ def test_spatial_map_frame_features(map_channels, tmp_path):
 
 
 def test_spatial_map_keeps_where_things_are():
-    model = CNNRNN(frame_features="map", classes=5, **TINY)
+    keras.utils.set_random_seed(0)  # a ReLU map of random weights: fix them
+    model = CNNRNN(frame_features="map", map_channels=4, classes=5, **TINY)
     frames = keras.Model(model.input, model.get_layer("frame_features").output)
     # A blob in the top left, then the same blob in the bottom right: the
     # pooled feature can hardly tell them apart, the map can.
@@ -42,8 +43,8 @@ def test_spatial_map_keeps_where_things_are():
     clip[0, :, 2:8, 2:8] = 1.0
     clip[1, :, 24:30, 24:30] = 1.0
     a, b = keras.ops.convert_to_numpy(frames(clip))[:, 0]
-    assert a.shape == (16,)
-    assert np.argmax(a) != np.argmax(b) or not np.allclose(a, b, atol=1e-3)
+    assert a.shape == (4 * 4 * 4,)
+    assert a.any() and b.any() and not np.allclose(a, b, atol=1e-3)
     pooled = CNNRNN(classes=5, **TINY)
     assert tuple(pooled.get_layer("frame_features").output.shape) == (None, 8, 16)
 
