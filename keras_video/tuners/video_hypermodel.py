@@ -134,19 +134,28 @@ class VideoHyperModel(keras_tuner.HyperModel):
         )
         return model
 
+    def clip_settings(self, clip_length, frame_step):
+        """The `ClipSettings` of a trial's clip sampling."""
+        from keras_video.data import ClipSettings
+
+        return ClipSettings(
+            clip_length=int(clip_length),
+            frame_step=int(frame_step),
+            image_size=self.image_size,
+        )
+
     def datasets(self, clip_length, frame_step):
         """`(train_ds, val_ds)` for a clip sampling (built once, then cached)."""
-        key = (int(clip_length), int(frame_step))
-        if key not in self._datasets:
+        settings = self.clip_settings(clip_length, frame_step)
+        if settings not in self._datasets:
             from keras_video.data import video_dataset_from_directory
 
-            self._datasets[key] = video_dataset_from_directory(
-                self.data_dir, clip_length=key[0], frame_step=key[1],
-                image_size=self.image_size, batch_size=self.batch_size,
+            self._datasets[settings] = video_dataset_from_directory(
+                self.data_dir, clip_settings=settings, batch_size=self.batch_size,
                 seed=self.seed, validation_split=self.validation_split,
                 subset="both", class_names=self.class_names, verbose=False,
             )  # fmt: skip
-        return self._datasets[key]
+        return self._datasets[settings]
 
     def fit(self, hp, model, *args, **kwargs):
         """Trains on the clips of this trial's `clip_length` and `frame_step`."""
