@@ -11,6 +11,7 @@ import csv
 import dataclasses
 import logging
 import os
+import re
 
 import numpy as np
 
@@ -21,6 +22,7 @@ VIDEO_FORMATS = (
     ".flv", ".ogv", ".3gp",
 )  # fmt: skip
 SUBSETS = ("training", "validation", "both")
+_INT_LABEL = re.compile(r"-?[0-9]+")  # ASCII digits only ("²".isdigit() is True)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -208,39 +210,45 @@ def _read_csv_rows(csv_path):
     """`(path, label, segment, line_number)` per data line of a video list."""
     base = os.path.dirname(os.path.abspath(csv_path))
     rows = []
-    with open(csv_path, newline="") as f:
-        for line_number, row in enumerate(csv.reader(f), start=1):
-            if not row or all(not c.strip() for c in row) or row[0].startswith("#"):
-                continue
-            row = [c.strip() for c in row]
-            if line_number == 1 and row[0].lower() in ("path", "file", "video"):
-                continue
-            if len(row) not in (2, 4) or not row[0] or not row[1]:
+    try:
+        with open(csv_path, newline="", encoding="utf-8") as f:
+            lines = list(csv.reader(f))
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{csv_path} is not a UTF-8 text file: {e}") from None
+    except csv.Error as e:
+        raise ValueError(f"{csv_path} is not a valid CSV file: {e}") from None
+    for line_number, row in enumerate(lines, start=1):
+        if not row or all(not c.strip() for c in row) or row[0].startswith("#"):
+            continue
+        row = [c.strip() for c in row]
+        if line_number == 1 and row[0].lower() in ("path", "file", "video"):
+            continue
+        if len(row) not in (2, 4) or not row[0] or not row[1]:
+            raise ValueError(
+                f"{csv_path}, line {line_number}: expected `path,label` or "
+                f"`path,label,start,end`. Received: {','.join(row)!r}"
+            )
+        segment = (None, None)
+        if len(row) == 4:
+            try:
+                segment = tuple(float(v) if v else None for v in row[2:])
+            except ValueError:
                 raise ValueError(
-                    f"{csv_path}, line {line_number}: expected `path,label` or "
-                    f"`path,label,start,end`. Received: {','.join(row)!r}"
+                    f"{csv_path}, line {line_number}: start and end must be "
+                    f"numbers (seconds). Received: {row[2]!r}, {row[3]!r}"
+                ) from None
+            if any(v is not None and not np.isfinite(v) for v in segment):
+                raise ValueError(
+                    f"{csv_path}, line {line_number}: start and end must be "
+                    f"finite. Received: {row[2]!r}, {row[3]!r}"
                 )
-            segment = (None, None)
-            if len(row) == 4:
-                try:
-                    segment = tuple(float(v) if v else None for v in row[2:])
-                except ValueError:
-                    raise ValueError(
-                        f"{csv_path}, line {line_number}: start and end must be "
-                        f"numbers (seconds). Received: {row[2]!r}, {row[3]!r}"
-                    ) from None
-                if any(v is not None and not np.isfinite(v) for v in segment):
-                    raise ValueError(
-                        f"{csv_path}, line {line_number}: start and end must be "
-                        f"finite. Received: {row[2]!r}, {row[3]!r}"
-                    )
-                if None not in segment and segment[1] <= segment[0]:
-                    raise ValueError(
-                        f"{csv_path}, line {line_number}: end must be after start. "
-                        f"Received: start={segment[0]}, end={segment[1]}"
-                    )
-            path = row[0] if os.path.isabs(row[0]) else os.path.join(base, row[0])
-            rows.append((path, row[1], segment, line_number))
+            if None not in segment and segment[1] <= segment[0]:
+                raise ValueError(
+                    f"{csv_path}, line {line_number}: end must be after start. "
+                    f"Received: start={segment[0]}, end={segment[1]}"
+                )
+        path = row[0] if os.path.isabs(row[0]) else os.path.join(base, row[0])
+        rows.append((path, row[1], segment, line_number))
     if not rows:
         raise ValueError(f"No videos listed in {csv_path}.")
     return rows
@@ -269,7 +277,13 @@ def read_video_csv(csv_path, class_names=None):
     rows = _read_csv_rows(csv_path)
     names = [r[1] for r in rows]
     if class_names is None:
-        if all(n.lstrip("-").isdigit() for n in names):
+        if all(_INT_LABEL.fullmatch(n) for n in names):
+            for _, name, _, line_number in rows:
+                if not 0 <= int(name) < 2**31:
+                    raise ValueError(
+                        f"{csv_path}, line {line_number}: an integer label must be "
+                        f"in [0, 2**31). Received: {name!r}"
+                    )
             class_names = [str(i) for i in sorted({int(n) for n in names})]
             mapping = {n: int(n) for n in names}
         else:

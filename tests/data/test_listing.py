@@ -117,3 +117,25 @@ def test_shard_helpers():
 
     assert listing.shard_for_input_context(Ctx()) == (3, 1)
     assert listing.shard_for_process(1, 4) == (4, 1)
+
+
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        (b"a.mp4,1\nb.mp4,\xff2\n", r"list\.csv is not a UTF-8 text file"),
+        (b"a.mp4,--5\nb.mp4,1\n", None),  # not an int: a class name
+        ("a.mp4,\u00b2\nb.mp4,1\n".encode(), None),  # "²".isdigit(), not int
+        (b"a.mp4,9999999999991\nb.mp4,1\n", r"list\.csv, line 1: an integer label"),
+        (b"a.mp4,-1\nb.mp4,1\n", r"list\.csv, line 1: an integer label"),
+    ],
+)
+def test_fuzzed_lists_name_the_file(tmp_path, content, match):
+    """Inputs the fuzzer found (`benchmarks/fuzz_readers.py`)."""
+    path = tmp_path / "list.csv"
+    path.write_bytes(content)
+    if match is None:  # odd labels are class names, mapped in sorted order
+        paths, labels, class_names, _ = listing.read_video_csv(path)
+        assert len(paths) == 2 and sorted(class_names) == class_names
+        return
+    with pytest.raises(ValueError, match=match):
+        listing.read_video_csv(path)
