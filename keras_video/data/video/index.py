@@ -273,7 +273,11 @@ def _scan_stream(path, container, video_streams, stream_index, num_threads):
     order = np.sort(np.asarray(pts, np.int64))
     keyframes = _keyframe_indices(order, keyframe_pts)
     format_names = set((container.format.name or "").split(","))
-    pts_reliable = not format_names & set(CONTAINERS_WITHOUT_PTS)
+    # Two frames with one timestamp (damaged files) cannot be told apart by
+    # timestamp: number frames in decode output order instead.
+    pts_reliable = not format_names & set(CONTAINERS_WITHOUT_PTS) and bool(
+        np.all(np.diff(order) > 0)
+    )
     if truncated and pts_reliable:
         order = _frames_that_decode(container, stream, order, keyframes)
         keyframes = keyframes[keyframes < len(order)]

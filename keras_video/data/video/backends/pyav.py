@@ -11,6 +11,10 @@
   converted to RGB.
 - A packet the demuxer flags as corrupt (cut short: a truncated file) ends the
   stream: the decoder is flushed instead of fed it, as the index scan assumes.
+- A frame the decoder flags as corrupt (`VideoFrame.is_corrupt`: damaged data,
+  concealed by guessing from other frames) makes every wanted frame after it in
+  its GOP a `CorruptVideoError`: what concealment produces depends on which
+  frames were decoded before, so it would differ with the access pattern.
 - Reads any video stream and any codec FFmpeg has (AV1 included); applies rotation
   metadata; 10-bit sources come out as uint8 RGB.
 """
@@ -157,6 +161,7 @@ class PyAVDecoder(Decoder):
                     frame = pending.popleft()
                     cursor.last_pts = timestamp
                     cursor.last_index = 0  # any frame out: no longer fresh
+                    cursor.damaged = _damaged_since_keyframe(frame, cursor.damaged)
                     if timestamp < target:
                         continue
                     if timestamp > target:
@@ -165,6 +170,8 @@ class PyAVDecoder(Decoder):
                         # dropped it). Count frames from the start instead; that
                         # raises if the stream really is short.
                         raise _TimestampsUnreliable()
+                    if cursor.damaged:
+                        raise self._damaged_error(frames[next_wanted])
                     image = to_rgb(frame, format="rgb24").to_ndarray()
                     store(frames[next_wanted], rotate(image, rotation))
                     next_wanted += 1
@@ -205,6 +212,14 @@ class PyAVDecoder(Decoder):
             self.path,
         )
 
+    def _damaged_error(self, frame_index):
+        self.close()
+        return CorruptVideoError(
+            f"{self.path} is corrupt: frame {frame_index} decodes from damaged data "
+            "(FFmpeg flagged a frame of its GOP corrupt).",
+            self.path,
+        )
+
     def _reformatter(self):
         """One `VideoReformatter` per decoder: its conversion context is reused
         (a fresh one per frame, as `frame.to_ndarray` makes, costs more than the
@@ -222,9 +237,13 @@ class PyAVDecoder(Decoder):
         to_rgb = self._reformatter().reformat
         position = 0
         next_wanted = 0
+        damaged = False
         try:
             for frame in container.decode(stream):
+                damaged = _damaged_since_keyframe(frame, damaged)
                 if position == wanted[next_wanted]:
+                    if damaged:
+                        raise self._damaged_error(position)
                     image = to_rgb(frame, format="rgb24").to_ndarray()
                     store(position, rotate(image, rotation))
                     next_wanted += 1
@@ -245,6 +264,13 @@ class PyAVDecoder(Decoder):
         )
 
 
+def _damaged_since_keyframe(frame, damaged):
+    """Whether a frame flagged corrupt came out since the last clean keyframe."""
+    if frame.is_corrupt:
+        return True
+    return damaged and not frame.key_frame
+
+
 class _DecodeCursor:
     """Where a PyAV decode pass stands, kept between requests to read forward.
 
@@ -259,6 +285,7 @@ class _DecodeCursor:
         self.last_index = -1  # -1: nothing out yet; else last wanted frame stored
         self.skipped = set()  # timestamps after last_pts whose packet was skipped
         self.skipping = None  # skip_frame is "NONREF" (True) or "DEFAULT" (False)
+        self.damaged = False  # a corrupt frame came out since the last keyframe
 
 
 class _TimestampsUnreliable(Exception):
