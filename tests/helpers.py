@@ -1,7 +1,21 @@
-"""Checks every keras-video layer test runs (after keras' `run_layer_test`)."""
+"""Test helpers: the checks every keras-video layer test runs (after keras'
+`run_layer_test`), NumPy references, and loading a benchmark script."""
+
+import importlib.util
+import pathlib
 
 import keras
 import numpy as np
+
+BENCHMARKS = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def load_benchmark(name):
+    """The module of `benchmarks/<name>.py` (benchmarks are scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def as_list(x):

@@ -123,7 +123,7 @@ def flatten(tree, prefix=""):
 def _unit_scopes():
     """`(flax scope, keras prefix)` of every Unit3D with batch norm."""
     for end_point in inception_i3d.VALID_ENDPOINTS[:-1]:
-        if end_point in inception_i3d._MIXED:
+        if end_point in inception_i3d.MIXED_MODULES:
             for branch, conv in (
                 ("Branch_0", "Conv3d_0a_1x1"),
                 ("Branch_1", "Conv3d_0a_1x1"),
@@ -142,7 +142,7 @@ def _unit_scopes():
                     f"{end_point}/{branch}/{conv}",
                     f"{end_point}_{branch}_{keras_conv}",
                 )
-        elif inception_i3d._STEM[end_point][0] == "unit":
+        elif inception_i3d.STEM_LAYERS[end_point][0] == "unit":
             yield end_point, end_point
 
 

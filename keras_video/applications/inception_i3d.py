@@ -56,7 +56,7 @@ VALID_ENDPOINTS = (
 
 # Output channels of the four branches of each Inception module:
 # [b0 1x1, b1 1x1, b1 3x3, b2 1x1, b2 3x3, b3 1x1 after max pool].
-_MIXED = {
+MIXED_MODULES = {
     "Mixed_3b": (64, 96, 128, 16, 32, 32),
     "Mixed_3c": (128, 128, 192, 32, 96, 64),
     "Mixed_4b": (192, 96, 208, 16, 48, 64),
@@ -69,7 +69,7 @@ _MIXED = {
 }
 
 # (kind, arguments) of every endpoint but the head.
-_STEM = {
+STEM_LAYERS = {
     "Conv3d_1a_7x7": ("unit", 64, (7, 7, 7), (2, 2, 2)),
     "MaxPool3d_2a_3x3": ("pool", (1, 3, 3), (1, 2, 2)),
     "Conv3d_2b_1x1": ("unit", 64, (1, 1, 1), (1, 1, 1)),
@@ -254,13 +254,13 @@ def InceptionI3D(
     )
 
     for end_point in VALID_ENDPOINTS[:-1]:
-        if end_point in _MIXED:
-            x = apply_inception_module(x, _MIXED[end_point], name=end_point)
-        elif _STEM[end_point][0] == "unit":
-            _, filters, kernel_size, strides = _STEM[end_point]
+        if end_point in MIXED_MODULES:
+            x = apply_inception_module(x, MIXED_MODULES[end_point], name=end_point)
+        elif STEM_LAYERS[end_point][0] == "unit":
+            _, filters, kernel_size, strides = STEM_LAYERS[end_point]
             x = apply_unit3d(x, filters, kernel_size, strides, name=end_point)
         else:
-            _, pool_size, strides = _STEM[end_point]
+            _, pool_size, strides = STEM_LAYERS[end_point]
             x = keras.layers.MaxPooling3D(
                 pool_size, strides=strides, padding="same", name=end_point
             )(x)

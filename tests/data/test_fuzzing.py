@@ -5,22 +5,11 @@ The harness is the benchmark script, loaded by path; each job runs in a worker
 process with a 5 s limit, so a crash or a hang fails the test instead of pytest.
 """
 
-import importlib.util
-import pathlib
-
 import pytest
 
-SCRIPT = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "fuzz_readers.py"
+from tests.helpers import load_benchmark
 
-
-def load_harness():
-    spec = importlib.util.spec_from_file_location("fuzz_readers", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fuzz_readers = load_harness()
+fuzz_readers = load_benchmark("fuzz_readers")
 
 
 def failures_of(defects, seed):

@@ -6,25 +6,13 @@ Each mode runs in a fresh process group under a watchdog, so a deadlock fails th
 test instead of hanging pytest.
 """
 
-import importlib.util
-import pathlib
-
 import pytest
 
-SCRIPT = (
-    pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "parallel_reads.py"
-)
+from tests.helpers import load_benchmark
+
 READS = 200
 
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("parallel_reads", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-parallel_reads = load_script()
+parallel_reads = load_benchmark("parallel_reads")
 
 
 @pytest.fixture(scope="module")

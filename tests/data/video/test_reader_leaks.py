@@ -2,20 +2,14 @@
 loads (2,000 open/read/close cycles of a 720p file, a 10-minute 1080p file read
 frame by frame) and their figures."""
 
-import importlib.util
-import pathlib
-
 import pytest
 
-SCRIPT = pathlib.Path(__file__).resolve().parents[3] / "benchmarks" / "reader_leaks.py"
+from tests.helpers import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def leaks():
-    spec = importlib.util.spec_from_file_location("reader_leaks", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("reader_leaks")
 
 
 @pytest.fixture(scope="module")
