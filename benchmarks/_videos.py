@@ -58,3 +58,33 @@ def write_scene_video(path, num_frames, gop, bframes, height=240, width=320, fps
         for packet in stream.encode():
             container.mux(packet)
     return path
+
+
+def write_looped_video(path, seconds, height, width, fps=30, gop=30, bframes=2, crf=28):
+    """Writes a long h264 file fast (libx264 ultrafast): 300 distinct scene
+    frames repeated for `seconds` (the encoder still codes every frame)."""
+    texture = np.random.default_rng(0).normal(0, 6, (height, width, 3))
+    texture = texture.astype(np.float32)
+    frames = [
+        scene_frame(i, height, width, texture) for i in range(min(300, seconds * fps))
+    ]
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream(
+            "libx264",
+            rate=fps,
+            options={
+                "preset": "ultrafast",
+                "crf": str(crf),
+                "bframes": str(bframes),
+                "g": str(gop),
+                "sc_threshold": "0",
+            },
+        )
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for i in range(seconds * fps):
+            frame = av.VideoFrame.from_ndarray(frames[i % len(frames)], format="rgb24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path

@@ -83,32 +83,11 @@ def growth(samples, total):
     return warm, later, later - warm
 
 
-def write_h264(path, seconds, height, width, fps=30):
-    import av
-    import numpy as np
-
+def write_h264(path, seconds, height, width):
     sys.path.insert(0, str(HERE))
-    from _videos import scene_frame
+    from _videos import write_looped_video
 
-    texture = np.random.default_rng(0).normal(0, 6, (height, width, 3))
-    frames = [
-        scene_frame(i, height, width, texture.astype(np.float32))
-        for i in range(min(300, seconds * fps))
-    ]
-    with av.open(str(path), mode="w") as container:
-        stream = container.add_stream(
-            "libx264",
-            rate=fps,
-            options={"preset": "ultrafast", "crf": "28", "bframes": "2", "g": "30"},
-        )
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        for i in range(seconds * fps):
-            frame = av.VideoFrame.from_ndarray(frames[i % len(frames)], format="rgb24")
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return path
+    return write_looped_video(path, seconds, height, width)
 
 
 def run_child(mode, path, backend, amount):

@@ -61,39 +61,11 @@ def child(path, backend, num_clips):
     print(baseline, peak, n)
 
 
-def write_long_video(path, seconds, height=120, width=160, fps=30):
-    import av
-    import numpy as np
-
+def write_long_video(path, seconds, height=120, width=160):
     sys.path.insert(0, str(HERE))
-    from _videos import scene_frame
+    from _videos import write_looped_video
 
-    texture = np.random.default_rng(0).normal(0, 6, (height, width, 3))
-    frames = [
-        scene_frame(i, height, width, texture.astype(np.float32))
-        for i in range(min(300, seconds * fps))
-    ]
-    with av.open(str(path), mode="w") as container:
-        stream = container.add_stream(
-            "libx264",
-            rate=fps,
-            options={
-                "preset": "ultrafast",
-                "crf": "23",
-                "threads": "2",
-                "sc_threshold": "0",
-                "bframes": "3",
-            },
-        )
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.codec_context.gop_size = 250
-        for i in range(seconds * fps):
-            frame = av.VideoFrame.from_ndarray(frames[i % len(frames)], format="rgb24")
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return path
+    return write_looped_video(path, seconds, height, width, gop=250, bframes=3, crf=23)
 
 
 def main():
