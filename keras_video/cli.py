@@ -363,7 +363,9 @@ def _add_i3d_commands(subparsers):
         "--num-clips", type=int, help="default: 3 (Kinetics) or the recipe's"
     )
     predict.add_argument(
-        "--clip-length", type=int, default=64, help="Kinetics only (frames per clip)"
+        "--clip-length",
+        type=int,
+        help="Kinetics only: frames per clip (default: the model's 64)",
     )
     predict.add_argument("--num-crops", type=int, choices=(1, 3), help="--model only")
     predict.add_argument("--top", type=int, default=5)

@@ -15,19 +15,23 @@ from keras_video.applications import inception_i3d
 MIN_CLIP_LENGTH = 9
 
 
-def kinetics_clip_settings(num_clips=3, clip_length=64):
-    """The `ClipSettings` of Kinetics-400 prediction (the model's protocol)."""
+def kinetics_clip_settings(num_clips=3, clip_length=None):
+    """The `ClipSettings` of Kinetics-400 prediction: the model's protocol
+    (`KINETICS400_DATA_CONFIG`, 64 consecutive frames), `num_clips` uniform
+    clips, optionally of another `clip_length` (at least 9 frames)."""
     from keras_video.data.clip_settings import ClipSettings
 
+    config = inception_i3d.KINETICS400_DATA_CONFIG
+    clip_length = config["num_frames"] if clip_length is None else clip_length
     return ClipSettings.from_data_config(
-        inception_i3d.KINETICS400_DATA_CONFIG,
+        config,
         num_clips=num_clips,
         clip_length=max(clip_length, MIN_CLIP_LENGTH),
         clip_sampling="uniform",
     )
 
 
-def predict_video(path, num_clips=3, clip_length=64, top=5, model=None):
+def predict_video(path, num_clips=3, clip_length=None, top=5, model=None):
     """Top-`top` `(class_index, class_name, probability)` of the video at `path`."""
     from keras_video.data.datasets import video_test_dataset
 

@@ -7,7 +7,7 @@ from keras_video import predict
 
 
 def test_kinetics_protocol_comes_from_the_model():
-    settings = predict.kinetics_clip_settings(num_clips=3, clip_length=64)
+    settings = predict.kinetics_clip_settings(num_clips=3)
     assert (settings.clip_length, settings.frame_step) == (64, 1)
     assert (settings.image_size, settings.short_side) == ((224, 224), 256)
     assert settings.clip_sampling == "uniform" and settings.num_clips == 3
