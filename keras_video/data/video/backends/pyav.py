@@ -11,10 +11,13 @@
   converted to RGB.
 - A packet the demuxer flags as corrupt (cut short: a truncated file) ends the
   stream: the decoder is flushed instead of fed it, as the index scan assumes.
-- A frame the decoder flags as corrupt (`VideoFrame.is_corrupt`: damaged data,
-  concealed by guessing from other frames) makes every wanted frame after it in
-  its GOP a `CorruptVideoError`: what concealment produces depends on which
-  frames were decoded before, so it would differ with the access pattern.
+- Damaged data: when the decoder flags a frame corrupt (`VideoFrame.is_corrupt`,
+  damage concealed by guessing from other frames) before a wanted frame of its
+  GOP, what concealment produces depends on which frames were decoded before, so
+  seeking and skipping would make the pixels depend on the access pattern. The
+  decoder then switches, for the rest of its life, to decoding from the start of
+  the stream without seeks or skipped frames: the frames are those of a
+  sequential decode whatever the request, as on a healthy file.
 - Reads any video stream and any codec FFmpeg has (AV1 included); applies rotation
   metadata; 10-bit sources come out as uint8 RGB.
 """
@@ -39,6 +42,7 @@ class PyAVDecoder(Decoder):
         self._container = None
         self._cursor = None  # see `_DecodeCursor`
         self._rgb_reformatter = None
+        self._sequential = False  # damaged stream: no seeks, no skipped frames
 
     def adopt(self, container):
         self.close()
@@ -53,6 +57,10 @@ class PyAVDecoder(Decoder):
 
     def decode(self, wanted, store):
         try:
+            self._decode(wanted, store)
+        except _Damaged:
+            self._sequential = True
+            self.close()
             self._decode(wanted, store)
         except _TimestampsUnreliable:
             self.index = dataclasses.replace(self.index, pts_reliable=False)
@@ -95,13 +103,13 @@ class PyAVDecoder(Decoder):
         if (
             cursor is not None
             and cursor.last_index < frames[0]
-            and keyframe <= cursor.last_index + 1
+            and (keyframe <= cursor.last_index + 1 or self._sequential)
             and not cursor.skipped.intersection(pts[frames].tolist())
         ):
             self._decode_with(cursor, frames, store)
             return
         keyframes = self.index.keyframes.tolist()
-        position = bisect.bisect_left(keyframes, keyframe)
+        position = -1 if self._sequential else bisect.bisect_left(keyframes, keyframe)
         while True:
             # position -1: reopen the file and decode from its very start.
             cursor = self._seek(keyframes[max(position, 0)], position < 0)
@@ -170,8 +178,8 @@ class PyAVDecoder(Decoder):
                         # dropped it). Count frames from the start instead; that
                         # raises if the stream really is short.
                         raise _TimestampsUnreliable()
-                    if cursor.damaged:
-                        raise self._damaged_error(frames[next_wanted])
+                    if cursor.damaged and not self._sequential:
+                        raise _Damaged()
                     image = to_rgb(frame, format="rgb24").to_ndarray()
                     store(frames[next_wanted], rotate(image, rotation))
                     next_wanted += 1
@@ -188,7 +196,7 @@ class PyAVDecoder(Decoder):
                     cursor.packets = iter(())
                     packet = None
                 skip = False
-                if packet is not None and packet.size:
+                if packet is not None and packet.size and not self._sequential:
                     timestamp = packet.pts if packet.pts is not None else packet.dts
                     if timestamp not in wanted:
                         skip = True
@@ -212,14 +220,6 @@ class PyAVDecoder(Decoder):
             self.path,
         )
 
-    def _damaged_error(self, frame_index):
-        self.close()
-        return CorruptVideoError(
-            f"{self.path} is corrupt: frame {frame_index} decodes from damaged data "
-            "(FFmpeg flagged a frame of its GOP corrupt).",
-            self.path,
-        )
-
     def _reformatter(self):
         """One `VideoReformatter` per decoder: its conversion context is reused
         (a fresh one per frame, as `frame.to_ndarray` makes, costs more than the
@@ -237,13 +237,9 @@ class PyAVDecoder(Decoder):
         to_rgb = self._reformatter().reformat
         position = 0
         next_wanted = 0
-        damaged = False
         try:
             for frame in container.decode(stream):
-                damaged = _damaged_since_keyframe(frame, damaged)
                 if position == wanted[next_wanted]:
-                    if damaged:
-                        raise self._damaged_error(position)
                     image = to_rgb(frame, format="rgb24").to_ndarray()
                     store(position, rotate(image, rotation))
                     next_wanted += 1
@@ -290,6 +286,10 @@ class _DecodeCursor:
 
 class _TimestampsUnreliable(Exception):
     """Decoded frames do not carry the timestamps the packets promised."""
+
+
+class _Damaged(Exception):
+    """A frame flagged corrupt came out before a wanted frame of its GOP."""
 
 
 class _SeekLandedLate(Exception):
