@@ -5,6 +5,7 @@ The harness is the benchmark script, loaded by path; each job runs in a worker
 process with a 5 s limit, so a crash or a hang fails the test instead of pytest.
 """
 
+import numpy as np
 import pytest
 
 from tests.helpers import load_benchmark
@@ -155,3 +156,27 @@ def test_pyav_frames_of_damaged_h264_gop_do_not_depend_on_access():
         variants=472, seed=0, seeds=["h264.mp4"], only=("h264.mp4", 471)
     )
     assert defects == []
+
+
+def test_damaged_stream_verdicts_are_cached_and_access_independent(tmp_path):
+    """A damaged GOP makes the reader decode the stream once: frames in timestamp
+    order -> the index is marked `damaged` and reads decode sequentially; frames
+    out of order (h264 variant 1462: two frames gone, outputs reordered) -> the
+    file is corrupt for every request, not only for the ones that see it."""
+    from keras_video.data import CorruptVideoError
+    from keras_video.data.video import VideoReader
+    from keras_video.data.video import index as index_lib
+
+    consistent = damaged_variant(tmp_path, "h264.mp4", 471)
+    key = index_lib.cache_key(consistent, None)
+    with VideoReader(consistent, backend="pyav") as reader:
+        clip = reader.get_frames([14, 15, 9])
+    assert index_lib.cached_index(key).damaged  # the verdict, cached
+    with VideoReader(consistent, backend="pyav") as reader:
+        every = reader.get_frames(range(16))
+    np.testing.assert_array_equal(clip, every[[14, 15, 9]])
+    broken = damaged_variant(tmp_path, "h264.mp4", 1462)
+    for request in ([1, 4, 7, 12], list(range(22))):
+        with VideoReader(broken, backend="pyav") as reader:
+            with pytest.raises(CorruptVideoError, match="cannot be numbered"):
+                reader.get_frames(request)

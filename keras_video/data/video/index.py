@@ -92,6 +92,12 @@ class StreamIndex:
         pts_reliable: False where frames must be counted from the start instead.
         first_video_stream: container index of the first video stream (the one
             OpenCV reads).
+        damaged: the decoder flagged damaged frames and a full decode showed the
+            frames still come out in timestamp order: decode sequentially (no
+            seeks), so concealed frames never depend on the access pattern.
+        damage_error: set when the damage makes the frames unnumberable (a
+            full decode does not give the indexed timestamps in order): every
+            decode raises `CorruptVideoError` with this message.
     """
 
     metadata: VideoMetadata
@@ -101,6 +107,8 @@ class StreamIndex:
     start_time: int
     pts_reliable: bool
     first_video_stream: int
+    damaged: bool = False
+    damage_error: str | None = None
 
     def keyframe_at_or_before(self, frame_index):
         """Index of the last keyframe at or before `frame_index` (`int`)."""

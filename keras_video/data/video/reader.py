@@ -389,6 +389,7 @@ class VideoReader:
                 decoder.decode(wanted, store)
                 break
             except CorruptVideoError:
+                self._keep_corrected_index(decoder)  # e.g. a damage verdict
                 raise
             except VideoDecodeError:
                 names = self._backend_names()
@@ -408,7 +409,11 @@ class VideoReader:
                     f"{type(e).__name__}: {e}",
                     self.path,
                 ) from e
-        if decoder.index is not self._index:  # the decoder corrected the index
+        self._keep_corrected_index(decoder)
+
+    def _keep_corrected_index(self, decoder):
+        """Keeps (and caches) an index the decoder corrected."""
+        if decoder.index is not self._index:
             self._index = decoder.index
             key = index_lib.cache_key(self._path, self._requested_stream)
             index_lib.cache_index(key, self._index)

@@ -12,12 +12,15 @@
 - A packet the demuxer flags as corrupt (cut short: a truncated file) ends the
   stream: the decoder is flushed instead of fed it, as the index scan assumes.
 - Damaged data: when the decoder flags a frame corrupt (`VideoFrame.is_corrupt`,
-  damage concealed by guessing from other frames) before a wanted frame of its
-  GOP, what concealment produces depends on which frames were decoded before, so
-  seeking and skipping would make the pixels depend on the access pattern. The
-  decoder then switches, for the rest of its life, to decoding from the start of
-  the stream without seeks or skipped frames: the frames are those of a
-  sequential decode whatever the request, as on a healthy file.
+  damage concealed by guessing from other frames) in the GOP of a wanted frame
+  (before it, or the forward reference of a B-frame), what concealment produces
+  depends on which frames were decoded before, so seeking and skipping would make
+  the pixels depend on the access pattern. The whole stream is then decoded once:
+  if its frames come out with the indexed timestamps in order, the index is
+  marked `damaged` and every read decodes from the start without seeks or skipped
+  frames (the frames of a sequential decode, whatever the request); otherwise the
+  frames cannot be numbered consistently and the file is a `CorruptVideoError`.
+  Both verdicts are cached with the index.
 - Reads any video stream and any codec FFmpeg has (AV1 included); applies rotation
   metadata; 10-bit sources come out as uint8 RGB.
 """
@@ -42,7 +45,6 @@ class PyAVDecoder(Decoder):
         self._container = None
         self._cursor = None  # see `_DecodeCursor`
         self._rgb_reformatter = None
-        self._sequential = False  # damaged stream: no seeks, no skipped frames
 
     def adopt(self, container):
         self.close()
@@ -57,11 +59,7 @@ class PyAVDecoder(Decoder):
 
     def decode(self, wanted, store):
         try:
-            self._decode(wanted, store)
-        except _Damaged:
-            self._sequential = True
-            self.close()
-            self._decode(wanted, store)
+            self._decode_or_go_sequential(wanted, store)
         except _TimestampsUnreliable:
             self.index = dataclasses.replace(self.index, pts_reliable=False)
             self.close()
@@ -78,6 +76,48 @@ class PyAVDecoder(Decoder):
                 codec_context.thread_type = "AUTO"
             self._container = container
         return self._container, self._container.streams[self.index.metadata.stream]
+
+    @property
+    def _sequential(self):
+        """Damaged stream: decode from the start, no seeks, no skipped frames."""
+        return self.index.damaged
+
+    def _decode_or_go_sequential(self, wanted, store):
+        if self.index.damage_error:
+            raise CorruptVideoError(self.index.damage_error, self.path)
+        try:
+            self._decode(wanted, store)
+        except _Damaged:
+            self.close()
+            self.index = self._damage_verdict()
+            if self.index.damage_error:
+                raise CorruptVideoError(self.index.damage_error, self.path) from None
+            self._decode(wanted, store)
+
+    def _damage_verdict(self):
+        """The index marked `damaged` if a full decode gives the indexed
+        timestamps in order, else carrying the `damage_error`."""
+        av = import_av()
+        container, stream = self._open()
+        out = []
+        try:
+            for frame in container.decode(stream):
+                out.append(frame.pts)
+        except av.FFmpegError:
+            pass  # the frames before the failure still count
+        finally:
+            self.close()
+        expected = self.index.pts.tolist()
+        if out == expected[: len(out)] and len(out) == len(expected):
+            return dataclasses.replace(self.index, damaged=True)
+        return dataclasses.replace(
+            self.index,
+            damage_error=(
+                f"{self.path} is corrupt: damaged frames, and a full decode gives "
+                f"{len(out)} frames not in the order of the {len(expected)} indexed "
+                "timestamps, so frames cannot be numbered consistently."
+            ),
+        )
 
     def _decode(self, wanted, store):
         if not self.index.pts_reliable:
@@ -184,27 +224,15 @@ class PyAVDecoder(Decoder):
                     store(frames[next_wanted], rotate(image, rotation))
                     next_wanted += 1
                     if next_wanted == len(frames):
+                        if _is_b_frame(frame) and not self._sequential:
+                            self._check_forward_reference(cursor, wanted)
                         cursor.last_index = frames[-1]
                         cursor.skipped = {t for t in cursor.skipped if t > timestamp}
                         self._cursor = cursor
                         return
                     target = wanted_pts[next_wanted]
-                packet = next(cursor.packets, None)
-                if packet is None:
+                if not self._feed(cursor, wanted):
                     break
-                if packet.is_corrupt:  # cut short (a truncated file): flush
-                    cursor.packets = iter(())
-                    packet = None
-                skip = False
-                if packet is not None and packet.size and not self._sequential:
-                    timestamp = packet.pts if packet.pts is not None else packet.dts
-                    if timestamp not in wanted:
-                        skip = True
-                        cursor.skipped.add(timestamp)
-                if skip != cursor.skipping:
-                    cursor.codec.skip_frame = "NONREF" if skip else "DEFAULT"
-                    cursor.skipping = skip
-                pending.extend(cursor.codec.decode(packet))
         except av.FFmpegError as e:
             self.close()
             raise CorruptVideoError(
@@ -219,6 +247,43 @@ class PyAVDecoder(Decoder):
             "or corrupt.",
             self.path,
         )
+
+    def _feed(self, cursor, wanted):
+        """Decodes the next packet into `cursor.pending`; False at the end.
+
+        Packets of frames not in `wanted` (timestamps) are decoded only if other
+        frames reference them (`skip_frame="NONREF"`).
+        """
+        packet = next(cursor.packets, None)
+        if packet is None:
+            return False
+        if packet.is_corrupt:  # cut short (a truncated file): flush
+            cursor.packets = iter(())
+            packet = None
+        skip = False
+        if packet is not None and packet.size and not self._sequential:
+            timestamp = packet.pts if packet.pts is not None else packet.dts
+            if timestamp not in wanted:
+                skip = True
+                cursor.skipped.add(timestamp)
+        if skip != cursor.skipping:
+            cursor.codec.skip_frame = "NONREF" if skip else "DEFAULT"
+            cursor.skipping = skip
+        cursor.pending.extend(cursor.codec.decode(packet))
+        return True
+
+    def _check_forward_reference(self, cursor, wanted):
+        """A B-frame also references the next non-B frame, decoded before it but
+        output after it: decode until that frame is out (it stays pending for the
+        next request) and treat the stored frames as damaged if it is."""
+        while True:
+            for frame in cursor.pending:
+                if frame.is_corrupt:
+                    raise _Damaged()
+                if not _is_b_frame(frame):
+                    return
+            if not self._feed(cursor, wanted):
+                return
 
     def _reformatter(self):
         """One `VideoReformatter` per decoder: its conversion context is reused
@@ -258,6 +323,10 @@ class PyAVDecoder(Decoder):
             f"{wanted[next_wanted]}; the file is truncated or corrupt.",
             self.path,
         )
+
+
+def _is_b_frame(frame):
+    return int(frame.pict_type) == 3  # AV_PICTURE_TYPE_B
 
 
 def _damaged_since_keyframe(frame, damaged):
