@@ -12,10 +12,10 @@ RECIPE = """
 from keras_video.training import Recipe
 
 def config():
-    return Recipe(model="tests.training.tiny_models:tiny", model_args={"width": 4},
-                  clip_length=4, frame_step=1, image_size=(16, 16), batch_size=4,
-                  validation_split=0.25, epochs=3, precision="auto", seed=1,
-                  eval_num_clips=2)
+    return Recipe(model="tests.training.tiny_models:tiny",
+                  model_args={"base_filters": 4}, clip_length=4, frame_step=1,
+                  image_size=(16, 16), batch_size=4, validation_split=0.25,
+                  epochs=3, precision="auto", seed=1, eval_num_clips=2)
 """
 
 
@@ -30,7 +30,7 @@ def trained(tmp_path_factory):
     run = root / "run"
     code = cli.main(["train", str(recipe), "--data", str(data), "--output", str(run),
                      "--epochs", "1", "--quiet", "learning_rate=3e-3",
-                     "model_args.width=3"])  # fmt: skip
+                     "model_args.base_filters=3"])  # fmt: skip
     assert code == 0
     return root, data, run
 
@@ -39,7 +39,7 @@ def test_train_applies_flags_and_overrides(trained, capsys):
     _, _, run = trained
     recipe = json.loads((run / "recipe.json").read_text())
     assert recipe["epochs"] == 1 and recipe["learning_rate"] == 3e-3
-    assert recipe["model_args"] == {"width": 3}
+    assert recipe["model_args"] == {"base_filters": 3}
     assert json.loads((run / "class_names.json").read_text()) == ["left", "right", "up"]
     assert (run / "model.keras").exists() and (run / "eval.json").exists()
 

@@ -29,21 +29,59 @@ def apply_frame_cnn(x, base_filters=32, depth=4, name="frame", first_stage=0):
     return x
 
 
+_GLOBAL_POOLS = {
+    "avg": keras.layers.GlobalAveragePooling2D,
+    "max": keras.layers.GlobalMaxPooling2D,
+}
+
+
+def _check_pooling(pooling, family):
+    if pooling is not None and pooling not in _GLOBAL_POOLS:
+        raise ValueError(
+            f"{family}: the frame `pooling` must be None, 'avg' or 'max'. "
+            f"Received: pooling={pooling!r}"
+        )
+
+
 def FrameCNN(frame_shape, base_filters=32, depth=4, pooling="avg", name="frame_cnn"):
     """The built-in per-frame CNN as a `keras.Model` on `(height, width, channels)`.
+
+    A plain functional 2D model (Conv2D, BatchNormalization, ReLU,
+    MaxPooling2D, global pooling), so `inflate` turns it into a 3D CNN.
 
     Args:
         frame_shape: `(height, width, channels)` of one frame.
         base_filters: channels of the first stage (later stages double it, up
             to 8x).
         depth: number of stages (each halves the frame size).
-        pooling: `"avg"` (a feature vector per frame) or `None` (a feature map).
+        pooling: `"avg"` or `"max"` (a feature vector per frame: the global
+            average or maximum of the last map, layer `frame_<pooling>_pool`)
+            or `None` (the feature map).
         name: model name.
+
+    Input shape:
+        `(batch, height, width, channels)`.
+
+    Output shape:
+        `(batch, height / 2**depth, width / 2**depth, F)` with `pooling=None`,
+        otherwise `(batch, F)`; `F = base_filters * 2**min(depth - 1, 3)`.
+
+    Example:
+
+    ```python
+    from keras_video.applications import inflate
+    from keras_video.applications.frame_cnn import FrameCNN
+
+    cnn = FrameCNN((32, 32, 3), base_filters=8, depth=3, pooling="max")
+    cnn.output_shape  # (None, 32)
+    inflate(cnn, time_kernels=3).output_shape  # (None, 32): a 3D CNN on clips
+    ```
     """
+    _check_pooling(pooling, name)
     inputs = keras.Input(shape=frame_shape, name="frame")
     x = apply_frame_cnn(inputs, base_filters=base_filters, depth=depth, name="frame")
-    if pooling == "avg":
-        x = keras.layers.GlobalAveragePooling2D(name="frame_avg_pool")(x)
+    if pooling is not None:
+        x = _GLOBAL_POOLS[pooling](name=f"frame_{pooling}_pool")(x)
     return keras.Model(inputs, x, name=name)
 
 
@@ -58,9 +96,11 @@ def frame_backbone(
             `include_top=False`, `weights=None`), or a Keras model whose input is
             one frame.
         frame_shape: `(height, width, channels)`.
-        pooling: `"avg"` for one feature vector per frame, `None` for a map.
+        pooling: `"avg"` or `"max"` for one feature vector per frame (the
+            global average or maximum of the frame's map), `None` for a map.
         family: the calling constructor, for error messages.
     """
+    _check_pooling(pooling, family)
     if backbone is None:
         return FrameCNN(
             frame_shape, base_filters=base_filters, depth=depth, pooling=pooling
@@ -83,12 +123,12 @@ def frame_backbone(
                 f"Received: backbone inputs={[tuple(x.shape) for x in backbone.inputs]}"
             )
         rank = len(backbone.outputs[0].shape)
-        if pooling == "avg" and rank == 4:
+        if pooling is not None and rank == 4:
             inputs = keras.Input(
                 shape=tuple(backbone.inputs[0].shape[1:]), name="frame"
             )
             x = backbone(inputs)
-            x = keras.layers.GlobalAveragePooling2D(name="frame_avg_pool")(x)
+            x = _GLOBAL_POOLS[pooling](name=f"frame_{pooling}_pool")(x)
             return keras.Model(inputs, x, name=f"{backbone.name}_pooled")
         return backbone
     raise ValueError(

@@ -21,6 +21,7 @@ def SingleFrame(
     backbone=None,
     base_filters=32,
     depth=4,
+    frame_pooling="avg",
     dropout_rate=0.0,
     width=None,
 ):
@@ -32,7 +33,7 @@ def SingleFrame(
     set where only motion tells the classes apart it stays near chance.
 
     ```
-    clip (T, H, W, C) -> TimeDistributed(2D CNN + global avg pool) -> (T, F)
+    clip (T, H, W, C) -> TimeDistributed(2D CNN + global avg/max pool) -> (T, F)
       -> Dense(classes) per frame -> (T, classes) -> mean over T -> activation
     ```
 
@@ -54,6 +55,13 @@ def SingleFrame(
             maps one frame to features.
         base_filters: channels of the built-in CNN's first stage.
         depth: stages of the built-in CNN (each halves the frame size).
+        frame_pooling: how each frame's feature map becomes its feature
+            vector: `"avg"` (global average pooling, the default) or `"max"`
+            (global maximum: keeps the response of a small object that an
+            average over the frame would bury in the background). Applies to
+            the built-in CNN, a `keras.applications` name and a `backbone`
+            model that returns a map; a backbone that returns a vector is
+            used as it is.
         dropout_rate: dropout before the per-frame classifier.
         width: deprecated alias of `base_filters`.
 
@@ -72,6 +80,9 @@ def SingleFrame(
 
     model = SingleFrame(base_filters=8, depth=3, classes=5, input_shape=(8, 32, 32, 3))
     model.predict(np.zeros((1, 8, 32, 32, 3)), verbose=0).shape  # (1, 5)
+    # each frame's map max-pooled (the `keras_video.demo` model)
+    model = SingleFrame(base_filters=8, depth=3, frame_pooling="max", classes=5,
+                        input_shape=(8, 32, 32, 3))
     ```
 
     Reference:
@@ -79,6 +90,11 @@ def SingleFrame(
         Neural Networks", CVPR 2014.
     """
     common.check_top_arguments(include_top, weights, classes, pooling, name)
+    if frame_pooling not in ("avg", "max"):
+        raise ValueError(
+            f"{name}: `frame_pooling` must be 'avg' or 'max'. "
+            f"Received: frame_pooling={frame_pooling!r}"
+        )
     base_filters = common.renamed_argument(
         name, "width", width, "base_filters", base_filters
     )
@@ -91,7 +107,7 @@ def SingleFrame(
         frame_shape,
         base_filters=base_filters,
         depth=depth,
-        pooling="avg",
+        pooling=frame_pooling,
         family=name,
     )
     x = keras.layers.TimeDistributed(cnn, name="frame_features")(x)

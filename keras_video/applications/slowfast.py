@@ -37,6 +37,7 @@ SLOW_TIME_KERNELS = (1, 1, 1, 3, 3)  # stem, res2, res3, res4, res5
 FAST_TIME_KERNELS = (5, 3, 3, 3, 3)
 # PySlowFast's configs: SLOWFAST_4x16_R50 (alpha 8) and SLOWFAST_8x8_R50 (alpha 4).
 FUSION_KERNELS = {8: 5, 4: 7}
+STEMS = ("resnet", "small")
 
 
 def _batch_norm(x, name, zero_init=False):
@@ -48,11 +49,11 @@ def _batch_norm(x, name, zero_init=False):
     )(x)
 
 
-def bottleneck_block(x, filters, stride, time_kernel, name):
+def bottleneck_block(x, filters, stride, time_kernel, name, zero_init=True):
     """PySlowFast's `bottleneck_transform`: (kt,1,1) -> (1,3,3)/stride -> (1,1,1) x4.
 
     The last batch norm starts at zero (`ZERO_INIT_FINAL_BN`), so a new block
-    begins as the identity.
+    begins as the identity; `zero_init=False` starts it at one.
     """
     if stride != 1 or x.shape[-1] != 4 * filters:
         shortcut = common.conv3d_torch_padding(
@@ -74,12 +75,19 @@ def bottleneck_block(x, filters, stride, time_kernel, name):
     x = common.conv3d_torch_padding(
         x, 4 * filters, (1, 1, 1), (1, 1, 1), f"{name}_3_conv"
     )
-    x = _batch_norm(x, f"{name}_3_bn", zero_init=True)
+    x = _batch_norm(x, f"{name}_3_bn", zero_init=zero_init)
     x = keras.layers.Add(name=f"{name}_add")([shortcut, x])
     return keras.layers.Activation("relu", name=f"{name}_out")(x)
 
 
-def _stem(x, filters, time_kernel, name):
+def _stem(x, filters, time_kernel, name, stem="resnet"):
+    if stem == "small":
+        # CIFAR-style: one 3x3 convolution, no spatial stride, no max pool.
+        x = common.conv3d_torch_padding(
+            x, filters, (time_kernel, 3, 3), (1, 1, 1), f"{name}_conv1_conv"
+        )
+        x = _batch_norm(x, f"{name}_conv1_bn")
+        return keras.layers.Activation("relu", name=f"{name}_conv1_relu")(x)
     x = common.conv3d_torch_padding(
         x, filters, (time_kernel, 7, 7), (1, 2, 2), f"{name}_conv1_conv"
     )
@@ -111,6 +119,8 @@ def SlowFast(
     lateral="time_strided_conv",
     base_filters=64,
     stage_blocks=None,
+    stem="resnet",
+    zero_init_residual=True,
     dropout_rate=0.5,
 ):
     """Instantiates a SlowFast network (R50 4x16 by default), as PySlowFast.
@@ -122,11 +132,12 @@ def SlowFast(
         input_tensor: optional Keras tensor to use as the (fast) clip input.
         input_shape: `(frames, height, width, channels)` of the fast clip;
             defaults to `(32, 224, 224, 3)`. Needs at least `alpha` frames and
-            32x32 pixels.
+            `S x S` pixels, `S` the network's spatial stride (32 by default,
+            see `stem` and `stage_blocks`).
         pooling: with `include_top=False`: `None` returns the two pathways'
-            res5 features `[slow, fast]`; `"avg"` or `"max"` pools each over
-            time and space and concatenates them, `(batch, 32 * base_filters *
-            (1 + beta))`.
+            last-stage features `[slow, fast]`; `"avg"` or `"max"` pools each
+            over time and space and concatenates them, `(batch, C_slow +
+            C_fast)` (`32 * base_filters * (1 + beta)` with four stages).
         classes: number of classes when `include_top=True`.
         classifier_activation: activation of `predictions`; `None` for logits.
         name: model name; defaults to `"slowfast_<T_slow>x<tau>_r<depth>"`.
@@ -144,8 +155,22 @@ def SlowFast(
         base_filters: slow-pathway channels of the stem (64); res2 to res5
             have `base_filters * (1, 2, 4, 8)` inner channels. Small values
             (e.g. 16) make small models.
-        stage_blocks: blocks per stage, overriding `depth` (e.g. `(1, 1, 1, 1)`
-            for a small model).
+        stage_blocks: blocks per stage, overriding `depth`: 1 to 4 stages,
+            res2 first (e.g. `(1, 1, 1, 1)` for a small model; `(1, 1, 1)`
+            drops res5 and its stride). Stages keep their temporal kernels
+            (slow: 1, 1, 3, 3) and channels; a lateral connection follows the
+            stem and every stage but the last.
+        stem: `"resnet"` (default: (t, 7, 7) convolution with stride 2 and
+            3x3 max pooling with stride 2, as PySlowFast) or `"small"` (one
+            (t, 3, 3) convolution with stride 1 and no pooling, as ResNets
+            for CIFAR), for small frames such as 32x32, which the ResNet stem
+            and four stride-2 stages would shrink to 1x1. The spatial stride
+            of the network is `4 * 2**(stages - 1)` with the ResNet stem
+            (32 by default) and `2**(stages - 1)` with the small one.
+        zero_init_residual: start the last batch norm of every bottleneck
+            at zero, so each block begins as its shortcut (PySlowFast's
+            `ZERO_INIT_FINAL_BN`, the default). `False` starts it at one,
+            which trains faster on a small budget (the demo's SlowFast-small).
         dropout_rate: dropout before `predictions` (0.5 in PySlowFast).
 
     Input shape:
@@ -153,9 +178,11 @@ def SlowFast(
 
     Output shape:
         `(batch, classes)` with `include_top=True`. Otherwise `[slow, fast]`,
-        `(batch, ceil(T_fast / alpha), H / 32, W / 32, 32 * base_filters)` and
-        `(batch, T_fast, H / 32, W / 32, 32 * beta * base_filters)`, or with
-        `pooling` one vector per clip.
+        `(batch, ceil(T_fast / alpha), H / S, W / S, 4 * 2**(stages - 1) *
+        base_filters)` and `(batch, T_fast, H / S, W / S, 4 * 2**(stages - 1)
+        * beta * base_filters)` (with the defaults `S = 32` and
+        `32 * base_filters` slow channels), or with `pooling` one vector per
+        clip.
 
     Example:
 
@@ -166,6 +193,9 @@ def SlowFast(
     model = SlowFast(base_filters=16, stage_blocks=(1, 1, 1, 1), alpha=4,
                      classes=5, input_shape=(8, 32, 32, 3))
     model.predict(np.zeros((1, 8, 32, 32, 3)), verbose=0).shape  # (1, 5)
+    # for 32x32 frames: no stride-2 stem, three stages (8x8 maps at the end)
+    small = SlowFast(base_filters=16, stage_blocks=(1, 1, 1), stem="small",
+                     alpha=4, beta=1 / 4, classes=5, input_shape=(8, 32, 32, 3))
     ```
 
     Reference:
@@ -183,12 +213,16 @@ def SlowFast(
             )
         stage_blocks = DEPTHS[depth]
     stage_blocks = tuple(stage_blocks)
-    if len(stage_blocks) != 4 or not all(
-        isinstance(b, int) and b > 0 for b in stage_blocks
+    if not 1 <= len(stage_blocks) <= 4 or not all(
+        isinstance(b, int) and not isinstance(b, bool) and b > 0 for b in stage_blocks
     ):
         raise ValueError(
-            f"{family}: `stage_blocks` must be 4 positive integers. "
+            f"{family}: `stage_blocks` must be 1 to 4 positive integers. "
             f"Received: stage_blocks={stage_blocks!r}"
+        )
+    if stem not in STEMS:
+        raise ValueError(
+            f"{family}: `stem` must be one of {STEMS}. Received: stem={stem!r}"
         )
     if isinstance(tau, bool) or not isinstance(tau, int) or tau < 2:
         raise ValueError(
@@ -211,7 +245,7 @@ def SlowFast(
         input_tensor,
         (32, 224, 224, 3),
         min_frames=alpha,
-        min_size=32,
+        min_size=(4 if stem == "resnet" else 1) * 2 ** (len(stage_blocks) - 1),
         name=family,
     )
     frames = x.shape[1]
@@ -222,8 +256,8 @@ def SlowFast(
     slow = keras.layers.MaxPooling3D(
         (1, 1, 1), strides=(alpha, 1, 1), name="slow_sample"
     )(x)
-    slow = _stem(slow, base_filters, SLOW_TIME_KERNELS[0], "slow")
-    fast = _stem(x, fast_filters, FAST_TIME_KERNELS[0], "fast")
+    slow = _stem(slow, base_filters, SLOW_TIME_KERNELS[0], "slow", stem)
+    fast = _stem(x, fast_filters, FAST_TIME_KERNELS[0], "fast", stem)
 
     def fuse(slow, fast, stage):
         return SlowFastLateral(
@@ -247,6 +281,7 @@ def SlowFast(
                 stride,
                 SLOW_TIME_KERNELS[stage + 1],
                 f"slow_{prefix}",
+                zero_init_residual,
             )
             fast = bottleneck_block(
                 fast,
@@ -254,8 +289,9 @@ def SlowFast(
                 stride,
                 FAST_TIME_KERNELS[stage + 1],
                 f"fast_{prefix}",
+                zero_init_residual,
             )
-        if stage < 3:
+        if stage < len(stage_blocks) - 1:
             slow = fuse(slow, fast, f"conv{stage + 2}")
 
     if include_top or pooling is not None:

@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 
 from keras_video.applications import inflate
+from keras_video.applications.frame_cnn import FrameCNN
 from keras_video.applications.inflate import walk_graph
+from tests.applications.checks import check_application
 
 
 def _randomise(model, seed=0):
@@ -175,6 +177,31 @@ def test_insert_after_adds_layers_after_the_named_layer():
     assert marker == [(None, None, 8, 8, 8)]
     names = [layer.name for layer in inflated.layers]
     assert names.index("bn") < names.index("after_bn")
+
+
+@pytest.mark.parametrize("pooling", ["max", "avg"])
+def test_frame_cnn_inflates_with_pools_that_halve_time(pooling, tmp_path):
+    # The demo's I3D-small: the library 2D frame CNN, 3x3 convs to 3x3x3 and
+    # its last two max pools to 2x2x2 pools with time stride 2.
+    cnn = _randomise(FrameCNN((32, 32, 3), base_filters=4, depth=3, pooling=pooling))
+    pools = {"frame_block2_pool": 2, "frame_block3_pool": 2}
+    convs = {f"frame_block{i}_conv": 3 for i in (1, 2, 3)}
+    model_3d = inflate(cnn, time_kernels={**convs, **pools}, time_strides=pools)
+    assert model_3d.get_layer("frame_block1_conv").kernel_size == (3, 3, 3)
+    assert model_3d.get_layer("frame_block1_pool").pool_size == (1, 2, 2)
+    assert model_3d.get_layer("frame_block3_pool").strides == (2, 2, 2)
+    assert model_3d.get_layer(f"frame_{pooling}_pool").__class__.__name__ == (
+        f"Global{'Max' if pooling == 'max' else 'Average'}Pooling3D"
+    )
+    features = keras.Model(
+        model_3d.input, model_3d.get_layer("frame_block3_pool").output
+    )
+    assert tuple(features(np.zeros((1, 8, 32, 32, 3), "float32")).shape) == (
+        1, 2, 4, 4, 16,
+    )  # fmt: skip
+    assert _boring_error(cnn, model_3d, 32, frames=8) < 1e-4
+    clip = np.random.default_rng(4).uniform(-1, 1, (2, 8, 32, 32, 3)).astype("float32")
+    check_application(model_3d, (2, 16), tmp_path, inputs=clip)
 
 
 @pytest.mark.large

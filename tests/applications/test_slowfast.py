@@ -36,6 +36,52 @@ def test_features_without_top():
     assert tuple(pooled.output.shape) == (None, 576)
 
 
+SMALL = dict(TINY, stem="small", stage_blocks=(1, 1, 1), beta=1 / 4)
+
+
+def test_small_stem_output_and_round_trip(tmp_path):
+    check_application(SlowFast(classes=5, **SMALL), (2, 5), tmp_path)
+
+
+def test_small_stem_keeps_the_frame_size_and_three_stages_stride_4():
+    model = SlowFast(include_top=False, **SMALL)
+    names = {layer.name for layer in model.layers}
+    assert "slow_pool1_pool" not in names and "slow_conv5_block1_out" not in names
+    assert model.get_layer("slow_conv1_conv").strides == (1, 1, 1)
+    assert model.get_layer("slow_conv1_conv").kernel_size == (1, 3, 3)
+    assert model.get_layer("fast_conv1_conv").kernel_size == (5, 3, 3)
+    # Laterals after the stem, res2 and res3; none after the last stage.
+    assert {"pool1_fuse", "conv2_fuse", "conv3_fuse"} <= names
+    assert "conv4_fuse" not in names
+    slow, fast = model.outputs
+    # 32 -> 32 (res2) -> 16 (res3) -> 8 (res4); 4 * 4 * base_filters channels.
+    assert tuple(slow.shape) == (None, 2, 8, 8, 256)
+    assert tuple(fast.shape) == (None, 8, 8, 8, 64)
+    pooled = SlowFast(include_top=False, pooling="max", **SMALL)
+    assert tuple(pooled.output.shape) == (None, 320)
+
+
+def test_small_stem_with_four_stages_and_resnet_stem_with_fewer():
+    small = SlowFast(include_top=False, **dict(SMALL, stage_blocks=(1, 1, 1, 1)))
+    assert tuple(small.outputs[0].shape) == (None, 2, 4, 4, 512)
+    two = SlowFast(include_top=False, **dict(TINY, stage_blocks=(1, 1)))
+    assert tuple(two.outputs[0].shape) == (None, 2, 4, 4, 128)
+
+
+def test_defaults_are_unchanged():
+    # The published stem and four stages: names and counts as before `stem`.
+    model = SlowFast(classes=5, **TINY)
+    assert (
+        model.count_params()
+        == SlowFast(classes=5, stem="resnet", **TINY).count_params()
+        == 701_747
+    )
+    assert model.get_layer("slow_conv1_conv").strides == (1, 2, 2)
+    assert model.get_layer("slow_conv1_conv").kernel_size == (1, 7, 7)
+    assert model.get_layer("slow_pool1_pool").strides == (1, 2, 2)
+    assert model.get_layer("conv4_fuse") is not None
+
+
 @pytest.mark.parametrize("lateral", ["time_to_channel", "time_strided_sample"])
 def test_other_lateral_modes_build(lateral):
     model = SlowFast(lateral=lateral, classes=3, **TINY)
@@ -48,7 +94,12 @@ def test_other_lateral_modes_build(lateral):
         (dict(input_shape=(32, 32, 3)), "input_shape"),
         (dict(input_shape=(2, 32, 32, 3)), "at least 4 frames"),
         (dict(input_shape=(8, 16, 16, 3)), "at least 32"),
-        (dict(stage_blocks=(1, 1, 1)), "stage_blocks"),
+        (dict(stage_blocks=(1, 1, 1, 1, 1)), "stage_blocks"),
+        (dict(stage_blocks=()), "stage_blocks"),
+        (dict(stage_blocks=(1, 0, 1)), "stage_blocks"),
+        (dict(stem="cifar"), "stem"),
+        (dict(stem="small", input_shape=(8, 4, 4, 3)), "at least 8"),
+        (dict(stage_blocks=(1, 1), input_shape=(8, 4, 4, 3)), "at least 8"),
         (dict(alpha=0), "alpha"),
         (dict(base_filters=4), "beta"),
     ],
@@ -85,3 +136,17 @@ def test_r50_8x8_params():
 
     assert trainable_params(build) == 34_566_488
     assert model_name == ["slowfast_8x8_r50"]
+
+
+def test_zero_init_residual():
+    def gammas(model):
+        return {
+            float(keras.ops.convert_to_numpy(layer.gamma).max())
+            for layer in model.layers
+            if layer.name.endswith("_3_bn")
+        }
+
+    assert gammas(SlowFast(classes=3, **SMALL)) == {0.0}  # the default
+    model = SlowFast(classes=3, zero_init_residual=False, **SMALL)
+    assert gammas(model) == {1.0}
+    assert model.count_params() == SlowFast(classes=3, **SMALL).count_params()

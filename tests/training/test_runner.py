@@ -29,7 +29,7 @@ def motion_dir(tmp_path_factory):
 def tiny_recipe(**changes):
     recipe = Recipe(
         model="tests.training.tiny_models:tiny",
-        model_args={"width": 4, "dropout_rate": 0.5},
+        model_args={"base_filters": 4, "dropout_rate": 0.5},
         clip_length=4,
         frame_step=1,
         image_size=(16, 16),
@@ -255,11 +255,11 @@ def test_kill_after_the_last_epoch_does_not_train_again(
 def test_overrides_and_recipe_files(tmp_path):
     r = apply_overrides(
         tiny_recipe(),
-        ["learning_rate=3e-4", "image_size=24", "model_args.width=8", "augment=false",
-         "optimizer=sgd"],
+        ["learning_rate=3e-4", "image_size=24", "model_args.base_filters=8",
+         "augment=false", "optimizer=sgd"],
     )  # fmt: skip
     assert r.learning_rate == 3e-4 and r.image_size == (24, 24)
-    assert r.model_args == {"width": 8, "dropout_rate": 0.5}
+    assert r.model_args == {"base_filters": 8, "dropout_rate": 0.5}
     assert r.augment is False and r.optimizer == "sgd"
     with pytest.raises(ValueError, match="Unknown recipe key"):
         apply_overrides(r, ["learning_rat=1"])

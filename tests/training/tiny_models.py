@@ -15,11 +15,11 @@ def tiny(
     classes=4,
     classifier_activation="softmax",
     name="tiny",
-    width=4,
+    base_filters=4,
     dropout_rate=0.0,
 ):
     inputs, x = common.clip_input(input_shape, input_tensor, (4, 16, 16, 3), name=name)
-    x = layers.Conv3DBlock(width, kernel_size=3, strides=(1, 2, 2))(x)
+    x = layers.Conv3DBlock(base_filters, kernel_size=3, strides=(1, 2, 2))(x)
     x = keras.layers.GlobalAveragePooling3D()(x)
     if include_top:
         x = common.classifier(x, classes, classifier_activation, dropout_rate)
