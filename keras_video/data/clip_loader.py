@@ -18,6 +18,7 @@ import threading
 import numpy as np
 
 from keras_video.data.errors import DecodeTimeoutError, VideoDecodeError
+from keras_video.data.flow_source import FlowSource, check_modality
 from keras_video.data.video import VideoReader
 
 logger = logging.getLogger("keras_video.data")
@@ -158,6 +159,11 @@ def shrink(frames, max_short_side):
     return np.stack([cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames])
 
 
+def channels_of(modality):
+    """Channels of a decoded clip: RGB 3, flow 2 (x, y), RGB and flow 5."""
+    return {"rgb": 3, "flow": 2, "stacked_flow": 2, "rgb+flow": 5}[modality]
+
+
 class ClipLoader:
     """Loads the clips of one video per call.
 
@@ -169,39 +175,43 @@ class ClipLoader:
         backend: `VideoReader` backend.
         on_error: `"raise"` or `"skip"`.
         decode_timeout: seconds one video's clips may take, or `None`.
+        modality: `"rgb"`, `"flow"`, `"stacked_flow"` or `"rgb+flow"`
+            (`flow_source.MODALITIES`).
+        flow: a `FlowSource` for the flow modalities.
 
     Attributes:
         skipped: the `SkippedFiles` of this loader.
+        dtype: of the clips: uint8 RGB, float32 with flow (RGB in [0, 255],
+            flow in pixels, RGB channels first).
     """
 
     def __init__(
         self, settings, sampling, max_short_side, backend, on_error,
-        decode_timeout=DEFAULT_DECODE_TIMEOUT,
+        decode_timeout=DEFAULT_DECODE_TIMEOUT, modality="rgb", flow=None,
     ):  # fmt: skip
         check_on_error(on_error, decode_timeout)
+        check_modality(modality)
         self.settings = settings
         self.sampling = sampling
         self.max_short_side = max_short_side
         self.backend = backend
         self.on_error = on_error
         self.decode_timeout = decode_timeout
+        self.modality = modality
+        self.flow = FlowSource() if flow is None else flow
+        self.dtype = np.uint8 if modality == "rgb" else np.float32
         self.skipped = SkippedFiles()
 
     def read(self, path, seed=None, segment=None):
-        """`(num_clips, clip_length, h, w, 3)` uint8 clips of `path`.
+        """`(num_clips, clip_length, h, w, channels)` clips of `path`.
 
         Raises:
             VideoDecodeError (or a subclass): the file cannot give the clips;
                 the message names it.
         """
-        settings = self.settings
         try:
             with VideoReader(path, backend=self.backend) as reader:
-                first, last = frame_range(reader.num_frames, reader.fps, segment, path)
-                indices = first + settings.clip_indices(
-                    last - first, reader.fps, seed, self.sampling, path
-                )
-                clips = reader.get_clips(list(indices))
+                return self._read(reader, path, seed, segment)
         except VideoDecodeError:
             raise
         except Exception as error:  # noqa: BLE001 - re-raised naming the file
@@ -209,8 +219,38 @@ class ClipLoader:
                 f"Could not read a clip from {path}: {type(error).__name__}: {error}",
                 path,
             ) from error
-        clips = np.stack([shrink(c, self.max_short_side) for c in clips])
-        return clips
+
+    def _read(self, reader, path, seed, segment):
+        n = reader.num_frames
+        if self.modality != "rgb":  # a clip of flow fields: n - 1 of them
+            n = self.flow.num_fields(path, n)
+            if n < 1:
+                raise VideoDecodeError(f"{path} has no flow field (one frame).", path)
+        first, last = frame_range(n, reader.fps, segment, path)
+        indices = first + self.settings.clip_indices(
+            last - first, reader.fps, seed, self.sampling, path
+        )
+
+        def cap(frames):
+            return shrink(frames, self.max_short_side)
+
+        rgb = None
+        if self.modality in ("rgb", "rgb+flow"):
+            rgb = np.stack([cap(c) for c in reader.get_clips(list(indices))])
+            if self.modality == "rgb":
+                return rgb
+        flow = self.flow.fields(path, reader, indices, shrink=cap)
+        if rgb is None:
+            return flow
+        if flow.shape[2:4] != rgb.shape[2:4]:  # flow stored at another size
+            import cv2
+
+            size = (rgb.shape[3], rgb.shape[2])
+            flat = flow.reshape(-1, *flow.shape[2:])
+            flow = np.stack([cv2.resize(f, size) for f in flat]).reshape(
+                *rgb.shape[:4], 2
+            )
+        return np.concatenate([rgb.astype(np.float32), flow], axis=-1)
 
     def __call__(self, path, seed, segment=None):
         """The decode map's body: `(clips, ok)`; a skipped file gives a dummy."""
@@ -219,10 +259,16 @@ class ClipLoader:
             clips = call_with_timeout(
                 lambda: self.read(path, seed, segment), self.decode_timeout, path
             )
-            return clips, np.bool_(True)
+            return clips.astype(self.dtype, copy=False), np.bool_(True)
         except VideoDecodeError as error:
             if self.on_error == "raise":
                 raise
             self.skipped.record(path, error)
-            shape = (self.settings.num_clips, self.settings.clip_length, 1, 1, 3)
-            return np.zeros(shape, np.uint8), np.bool_(False)
+            shape = (
+                self.settings.num_clips,
+                self.settings.clip_length,
+                1,
+                1,
+                channels_of(self.modality),
+            )
+            return np.zeros(shape, self.dtype), np.bool_(False)

@@ -21,11 +21,14 @@ place, so labels always stay with their clips), records it in the dataset's
 naming each file and its error.
 """
 
+import os
+
 import numpy as np
 
 from keras_video.data import listing, pipeline
 from keras_video.data.clip_loader import DEFAULT_DECODE_TIMEOUT, check_on_error
 from keras_video.data.clip_settings import ClipSettings
+from keras_video.data.flow_source import FlowSource, check_modality
 
 VIDEO_FORMATS = listing.VIDEO_FORMATS
 
@@ -56,7 +59,7 @@ def _check_labels_args(labels, class_names):
 def _training_datasets(
     videos, settings, *, source, label_mode, batch_size, shuffle, seed,
     validation_split, subset, augment, on_error, decode_timeout, shard, backend,
-    verbose,
+    verbose, modality, flow,
 ):  # fmt: skip
     """Shuffles, splits and builds one dataset per subset (a tuple for "both")."""
     pipeline.check_output_args(label_mode, batch_size, videos.class_names)
@@ -81,12 +84,20 @@ def _training_datasets(
             subset_videos, settings, shuffle=shuffle_this, seed=seed,
             augment=augment, label_mode=label_mode, batch_size=batch_size,
             on_error=on_error, decode_timeout=decode_timeout, backend=backend,
-            shard=shard,
+            shard=shard, modality=modality, flow=flow,
         )  # fmt: skip
 
     if subset == "both":
         return one("training", shuffle), one("validation", False)
     return one(subset, shuffle)
+
+
+def _flow_source(modality, flow_dir, flow_method, video_root):
+    """The `FlowSource` of a dataset call (checked), `None` for RGB."""
+    check_modality(modality, flow_dir)
+    if modality == "rgb":
+        return None
+    return FlowSource(flow_dir and os.fspath(flow_dir), video_root, flow_method)
 
 
 def _check_sampling_args(
@@ -118,6 +129,9 @@ def video_dataset_from_directory(
     short_video="loop",
     on_error="raise",
     decode_timeout=DEFAULT_DECODE_TIMEOUT,
+    modality="rgb",
+    flow_dir=None,
+    flow_method="dis",
     shard=None,
     interpolation="bilinear",
     follow_links=False,
@@ -164,6 +178,17 @@ def video_dataset_from_directory(
         decode_timeout: seconds one video's clips may take to decode before
             the file counts as bad (`DecodeTimeoutError`), or `None` to wait
             forever.
+        modality: what a clip holds: `"rgb"` frames; `"flow"`, optical flow
+            `(clip_length, h, w, 2)` (x, y in pixels; field `i` is the flow from
+            frame `i` to `i + 1`), for I3D-style flow streams; `"stacked_flow"`,
+            the same flow stacked on channels `(h, w, 2 * clip_length)` for 2D
+            flow streams (the two-stream paper's L = 10: `clip_length=10,
+            frame_step=1`); `"rgb+flow"`, the pair `(rgb, flow)` for
+            `TwoStream`. Crops and flips are the same for both streams; a flip
+            negates flow x. See `keras_video.data.flow_source`.
+        flow_dir: precomputed flow (`keras-video flow DIRECTORY FLOW_DIR`), or
+            `None` to compute flow on the fly with `flow_method`.
+        flow_method: `keras_video.flow.compute` method for flow on the fly.
         shard: `(num_shards, index)`: keep only this worker's files (after the
             seeded shuffle, so shards are disjoint and cover all files); see
             `shard_for_input_context` and `shard_for_process`.
@@ -210,7 +235,8 @@ def video_dataset_from_directory(
         batch_size=batch_size, shuffle=shuffle, seed=seed,
         validation_split=validation_split, subset=subset, augment=augment,
         on_error=on_error, decode_timeout=decode_timeout, shard=shard,
-        backend=backend, verbose=verbose,
+        backend=backend, verbose=verbose, modality=modality,
+        flow=_flow_source(modality, flow_dir, flow_method, videos.root),
     )  # fmt: skip
 
 
@@ -234,6 +260,9 @@ def video_dataset_from_csv(
     short_video="loop",
     on_error="raise",
     decode_timeout=DEFAULT_DECODE_TIMEOUT,
+    modality="rgb",
+    flow_dir=None,
+    flow_method="dis",
     shard=None,
     interpolation="bilinear",
     backend="auto",
@@ -267,7 +296,8 @@ def video_dataset_from_csv(
         batch_size=batch_size, shuffle=shuffle, seed=seed,
         validation_split=validation_split, subset=subset, augment=augment,
         on_error=on_error, decode_timeout=decode_timeout, shard=shard,
-        backend=backend, verbose=verbose,
+        backend=backend, verbose=verbose, modality=modality,
+        flow=_flow_source(modality, flow_dir, flow_method, videos.root),
     )  # fmt: skip
 
 
@@ -287,10 +317,14 @@ def video_test_dataset(
     short_video="loop",
     on_error="raise",
     decode_timeout=DEFAULT_DECODE_TIMEOUT,
+    modality="rgb",
+    flow_dir=None,
+    flow_method="dis",
     shard=None,
     interpolation="bilinear",
     backend="auto",
     clip_settings=None,
+    video_root=None,
 ):
     """Every test clip of every video, with its video id (multi-clip x multi-crop).
 
@@ -307,6 +341,8 @@ def video_test_dataset(
         num_crops: 1 or 3.
         clip_settings: a `ClipSettings` in place of the clip keywords (its
             `num_clips` is used; `clip_sampling` is always uniform here).
+        video_root: the folder `flow_dir` mirrors (default: each video's own
+            folder).
         others: as in `video_dataset_from_directory`.
 
     Returns:
@@ -332,7 +368,8 @@ def video_test_dataset(
     ds = pipeline.video_clip_dataset(
         videos, settings, shuffle=False, seed=0, label_mode=label_mode,
         batch_size=batch_size, on_error=on_error, decode_timeout=decode_timeout,
-        backend=backend, shard=shard,
+        backend=backend, shard=shard, modality=modality,
+        flow=_flow_source(modality, flow_dir, flow_method, video_root),
         num_crops=num_crops, with_video_id=True,
     )  # fmt: skip
     ds.class_names = class_names if names_given else None
@@ -358,8 +395,9 @@ def video_test_dataset_from_directory(
             f"Found {len(videos)} files belonging to {len(videos.class_names)} classes."
         )
     return video_test_dataset(
-        videos.paths, videos.labels, class_names=videos.class_names, **kwargs
-    )
+        videos.paths, videos.labels, class_names=videos.class_names,
+        video_root=directory, **kwargs,
+    )  # fmt: skip
 
 
 def aggregate_video_predictions(predictions, video_ids, num_videos=None):

@@ -37,6 +37,9 @@ class VideoList:
         video_ids: int32 `(n,)` position of each video in the listed order,
             kept through shuffling and sharding.
         class_names: list of class names, or `None`.
+        root: the folder the paths were listed from (a directory, a CSV
+            list's folder), or `None`; derived data such as precomputed flow
+            mirrors the paths relative to it.
     """
 
     paths: list
@@ -44,6 +47,7 @@ class VideoList:
     segments: np.ndarray | None = None
     video_ids: np.ndarray | None = None
     class_names: list | None = None
+    root: str | None = None
 
     def __post_init__(self):
         n = len(self.paths)
@@ -192,10 +196,11 @@ def index_directory(
                 if name.lower().endswith(formats):
                     files.append(os.path.join(root, name))
                     file_labels.append(label)
+    root = os.fspath(directory)
     if labels == "inferred":
-        return VideoList(files, file_labels, class_names=list(subdirs))
+        return VideoList(files, file_labels, class_names=list(subdirs), root=root)
     if labels is None:
-        return VideoList(files)
+        return VideoList(files, root=root)
     if len(labels) != len(files):
         raise ValueError(
             "Expected the lengths of `labels` to match the number of files in the "
@@ -203,7 +208,7 @@ def index_directory(
             f"{len(files)} files in directory {directory}."
         )
     names = [str(label) for label in sorted(set(labels))]
-    return VideoList(files, labels, class_names=names)
+    return VideoList(files, labels, class_names=names, root=root)
 
 
 def _read_csv_rows(csv_path):
@@ -306,7 +311,8 @@ def video_list_from_csv(csv_path, class_names=None):
     """`read_video_csv` as a `VideoList` (segments NaN where open)."""
     paths, labels, class_names, segments = read_video_csv(csv_path, class_names)
     segments = [[np.nan if v is None else v for v in seg] for seg in segments]
-    return VideoList(paths, labels, segments, class_names=class_names)
+    root = os.path.dirname(os.path.abspath(csv_path))
+    return VideoList(paths, labels, segments, class_names=class_names, root=root)
 
 
 def shard_for_input_context(input_context):

@@ -24,6 +24,7 @@ from keras_video.data import transforms
 from keras_video.data.clip_loader import (
     DEFAULT_DECODE_TIMEOUT,
     ClipLoader,
+    channels_of,
     check_on_error,
 )
 from keras_video.data.clip_settings import AUGMENT_SCALE
@@ -75,13 +76,15 @@ def encode_labels(labels, label_mode, num_classes):
     return tf.expand_dims(tf.cast(labels, tf.float32), -1)  # binary
 
 
-def spatial_transform(clips, seed, settings, augment):
-    """Resize short side, crop to `image_size`, maybe flip; float32 in [0, 255].
+def spatial_transform(clips, seed, settings, augment, flip_negates=None):
+    """Resize short side, crop to `image_size`, maybe flip; float32.
 
-    `clips` is `(num_clips, t, h, w, 3)`. Resize, crop and flip are one
+    `clips` is `(num_clips, t, h, w, c)`. Resize, crop and flip are one
     `transforms.short_side_crop`: only the window that becomes the crop is
-    resized. `augment`: scale jitter (short side uniform in
-    `[short_side, 1.25 * short_side]`), random crop, horizontal flip.
+    resized; all channels (RGB and flow together) get the same window and flip.
+    `augment`: scale jitter (short side uniform in
+    `[short_side, 1.25 * short_side]`), random crop, horizontal flip, which
+    negates channel `flip_negates` (flow x).
     """
     squeeze = clips.shape[0] == 1  # one clip per video: skip the per-clip map_fn
     if squeeze:
@@ -90,8 +93,9 @@ def spatial_transform(clips, seed, settings, augment):
     if augment:
         side_range = (side, int(round(side * AUGMENT_SCALE)))
         out = transforms.short_side_crop(
-            clips, settings.image_size, side_range, seed, 0.5, settings.interpolation
-        )
+            clips, settings.image_size, side_range, seed, 0.5,
+            settings.interpolation, flip_negates,
+        )  # fmt: skip
     else:
         out = transforms.short_side_crop(
             clips, settings.image_size, side, None, 0.0, settings.interpolation
@@ -99,20 +103,33 @@ def spatial_transform(clips, seed, settings, augment):
     return out[None] if squeeze else out
 
 
-def three_crops(clips, settings):
-    """`(n, t, h, w, 3)` -> `(3n, t, *image_size, 3)` float32: start, centre and
+def three_crops(clips, settings, channels=3):
+    """`(n, t, h, w, c)` -> `(3n, t, *image_size, c)` float32: start, centre and
     end crops along the longer side after resizing the short side."""
     clips = transforms.resize_short_side(
         clips, settings.short_side, settings.interpolation
     )
     crops = transforms.three_crop(clips, settings.image_size)  # (n, 3, t, h, w, c)
-    shape = (settings.num_clips * 3, *settings.output_shape)
+    shape = (settings.num_clips * 3, *settings.output_shape[:-1], channels)
     return tf.cast(tf.reshape(crops, shape), tf.float32)
+
+
+def modality_output(clips, modality):
+    """One clip `(t, h, w, c)` as the model takes it: the clip (RGB or flow),
+    stacked flow `(h, w, 2t)` (x and y of each field in turn, as the two-stream
+    paper stacks them), or the pair `(rgb, flow)`."""
+    if modality == "stacked_flow":
+        shape = tf.shape(clips)
+        stacked = tf.transpose(clips, (1, 2, 0, 3))  # (h, w, t, 2)
+        return tf.reshape(stacked, (shape[1], shape[2], 2 * shape[0]))
+    if modality == "rgb+flow":
+        return clips[..., :3], clips[..., 3:]
+    return clips
 
 
 def finish(
     ds, settings, *, augment, label_mode, num_classes, batch_size, deterministic,
-    skipped=None, num_crops=1, with_video_id=False, auto_shard=True,
+    skipped=None, num_crops=1, with_video_id=False, auto_shard=True, modality="rgb",
 ):  # fmt: skip
     """Decoded `(clips, label, video_id, seed, ok)` elements -> the final dataset.
 
@@ -130,6 +147,8 @@ def finish(
         with_video_id: elements end with the int32 video id.
         auto_shard: `False` when the source sharded itself (tf.distribute must
             not shard again).
+        modality: what the clips hold (`flow_source.MODALITIES`): with flow,
+            `clips` carry RGB (if any) then the flow x and y channels.
 
     Returns:
         a dataset of `(clips, labels[, video_ids])`, or `clips[, video_ids]`
@@ -139,13 +158,15 @@ def finish(
     if skipped is not None:
         ds = ds.filter(lambda clips, label, vid, elem_seed, ok: ok)
     one_clip = settings.num_clips == 1 and num_crops == 1
-    shape = settings.output_shape
+    channels = channels_of(modality)
+    shape = (*settings.output_shape[:-1], channels)
+    flip_negates = {"rgb": None, "rgb+flow": 3}.get(modality, 0)
 
     def spatial(clips, label, vid, elem_seed, ok):
         if num_crops == 3:
-            clips = three_crops(clips, settings)
+            clips = three_crops(clips, settings, channels)
         else:
-            clips = spatial_transform(clips, elem_seed, settings, augment)
+            clips = spatial_transform(clips, elem_seed, settings, augment, flip_negates)
         if one_clip:  # one clip per element: no unbatch (it copies the clip)
             return tf.reshape(clips, shape), label, vid
         clips.set_shape((None, *shape))
@@ -161,7 +182,7 @@ def finish(
         ds = ds.concatenate(_end_of_epoch_report(skipped, shape))
 
     def output(clips, label, vid):
-        parts = (clips,)
+        parts = (modality_output(clips, modality),)
         if label_mode is not None:
             parts += (encode_labels(label, label_mode, num_classes),)
         if with_video_id:
@@ -203,7 +224,8 @@ def _end_of_epoch_report(skipped, shape):
 def video_clip_dataset(
     videos, settings, *, shuffle, seed, augment=False, label_mode="int",
     batch_size=None, on_error="raise", decode_timeout=DEFAULT_DECODE_TIMEOUT,
-    backend="auto", shard=None, num_crops=1, with_video_id=False,
+    backend="auto", shard=None, num_crops=1, with_video_id=False, modality="rgb",
+    flow=None,
 ):  # fmt: skip
     """Clips from video files: the pipeline for a `VideoList`.
 
@@ -218,6 +240,8 @@ def video_clip_dataset(
         decode_timeout: seconds per video before it counts as bad, or `None`.
         backend: `VideoReader` backend.
         shard: `(num_shards, index)` or `None`.
+        modality: `"rgb"`, `"flow"`, `"stacked_flow"` or `"rgb+flow"`.
+        flow: the `FlowSource` of the flow modalities (default: on the fly).
         others: as in `finish`.
 
     Returns:
@@ -230,7 +254,7 @@ def video_clip_dataset(
         raise ValueError("No video files to read (after splitting and sharding).")
     loader = ClipLoader(
         settings, settings.sampling(shuffle), settings.decode_short_side(augment),
-        backend, on_error, decode_timeout,
+        backend, on_error, decode_timeout, modality, flow,
     )  # fmt: skip
     labels = videos.labels if videos.labels is not None else np.zeros(len(videos))
     segments = videos.segments
@@ -248,12 +272,15 @@ def video_clip_dataset(
         ds = ds.shuffle(len(videos), seed=seed, reshuffle_each_iteration=True)
     ds = tf.data.Dataset.zip((ds, element_seeds(seed)))
     deterministic = seed is not None or not shuffle
-    clips_shape = (settings.num_clips, settings.clip_length, None, None, 3)
+    clips_shape = (
+        settings.num_clips, settings.clip_length, None, None, channels_of(modality)
+    )  # fmt: skip
+    clips_dtype = tf.as_dtype(loader.dtype)
 
     def decode(element, elem_seed):
         path, label, vid, segment = element
         clips, ok = tf.numpy_function(
-            loader, [path, elem_seed, segment], [tf.uint8, tf.bool]
+            loader, [path, elem_seed, segment], [clips_dtype, tf.bool]
         )
         clips.set_shape(clips_shape)
         ok.set_shape(())
@@ -268,6 +295,7 @@ def video_clip_dataset(
         deterministic=deterministic,
         skipped=loader.skipped if on_error == "skip" else None,
         num_crops=num_crops, with_video_id=with_video_id, auto_shard=shard is None,
+        modality=modality,
     )  # fmt: skip
     ds.skipped_files = loader.skipped
     ds.file_paths = list(videos.paths)

@@ -159,8 +159,9 @@ def random_resize_short_side(clip, short_side_range, seed, interpolation="biline
 
 
 def short_side_crop(
-    clip, size, short_side, seed=None, flip_probability=0.0, interpolation="bilinear"
-):
+    clip, size, short_side, seed=None, flip_probability=0.0, interpolation="bilinear",
+    flip_negates=None,
+):  # fmt: skip
     """Resize shorter side, crop (and flip), fused: only the window is resized.
 
     Equivalent to `resize_short_side(clip, s)` then `center_crop(clip, size)`
@@ -181,6 +182,9 @@ def short_side_crop(
             an int.
         flip_probability: chance of mirroring a clip (needs a `seed`).
         interpolation: as in `resize_short_side`.
+        flip_negates: index of a channel whose sign a mirror flips (the x
+            component of optical flow: moving right becomes moving left), or
+            `None`.
 
     Returns:
         float32 `(..., size[0], size[1], c)`, same value range as `clip`.
@@ -221,19 +225,38 @@ def short_side_crop(
             seeds = _per_clip_seeds(seed, tf.shape(clip)[0])
             out = tf.map_fn(
                 lambda args: _short_side_crop(
-                    args[0], size, low, high, args[1], flip_probability, interpolation
-                ),
+                    args[0],
+                    size,
+                    low,
+                    high,
+                    args[1],
+                    flip_probability,
+                    interpolation,
+                    flip_negates,
+                ),  # fmt: skip
                 (clip, seeds),
                 fn_output_signature=tf.TensorSpec(None, tf.float32),
             )
         return _set_crop_shape(out, clip, size)
     seed = None if seed is None else _seed(seed)
     return _short_side_crop(
-        clip, size, low, high, seed, flip_probability, interpolation
+        clip, size, low, high, seed, flip_probability, interpolation, flip_negates
     )
 
 
-def _short_side_crop(clip, size, low, high, seed, flip_probability, interpolation):
+def _mirror(window, negate):
+    """Reverses the width axis of `(t, h, w, c)`; negates channel `negate`."""
+    out = tf.reverse(window, axis=[2])
+    if negate is None:
+        return out
+    depth = tf.shape(window)[-1]
+    sign = tf.one_hot(negate, depth, on_value=-1.0, off_value=1.0, dtype=out.dtype)
+    return out * sign
+
+
+def _short_side_crop(
+    clip, size, low, high, seed, flip_probability, interpolation, flip_negates=None
+):
     shape = tf.shape(clip)
     h, w = shape[-3], shape[-2]
     if seed is not None:
@@ -258,9 +281,11 @@ def _short_side_crop(clip, size, low, high, seed, flip_probability, interpolatio
         top, left = (h - win_h) // 2, (w - win_w) // 2
     window = clip[:, top : top + win_h, left : left + win_w, :]
     if seed is not None and flip_probability:
+        if flip_negates is not None:
+            window = tf.cast(window, tf.float32)  # a sign to flip
         flip = tf.random.stateless_uniform((), seeds[3]) < flip_probability
         # Flip the (uint8) window with tf.cond: cheaper than a select on floats.
-        window = tf.cond(flip, lambda: tf.reverse(window, axis=[2]), lambda: window)
+        window = tf.cond(flip, lambda: _mirror(window, flip_negates), lambda: window)
     same = tf.logical_and(tf.equal(win_h, size[0]), tf.equal(win_w, size[1]))
     out = tf.cond(
         same,
