@@ -16,6 +16,7 @@ _NAMES = {
     "video_dataset_from_directory": "datasets",
     "video_test_dataset": "datasets",
     "video_test_dataset_from_directory": "datasets",
+    "FlowSource": "flow_source",
     "CorruptVideoError": "errors",
     "DecodeTimeoutError": "errors",
     "VideoDecodeError": "errors",
