@@ -86,6 +86,75 @@ def _add_prepare(subparsers):
     p.set_defaults(func=_cmd_prepare)
 
 
+# --- flow: `flow SRC DST` ---------------------------------------------------
+
+
+def _cmd_flow(args):
+    from keras_video.flow import extract_dataset_flow
+
+    report = extract_dataset_flow(
+        args.source,
+        args.output,
+        method=args.method,
+        workers=args.workers,
+        bound=args.bound,
+        format=args.format,
+        short_side=args.short_side or None,
+        backend=args.backend,
+        overwrite=args.overwrite,
+        verbose=not args.quiet,
+    )
+    where = os.path.join(args.output, "flow_report.json")
+    failed = report["failed"]
+    if failed:
+        names = ", ".join(f["video"] for f in failed[:5])
+        more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
+        print(
+            f"keras-video flow: {len(failed)} of {report['num_videos']} videos "
+            f"failed ({names}{more}); errors in {where}",
+            file=sys.stderr,
+        )
+        return 1
+    if not args.quiet:
+        print(
+            f"{len(report['done'])} videos done, {len(report['skipped'])} already "
+            f"finished, in {args.output} ({where})"
+        )
+    return 0
+
+
+def _add_flow(subparsers):
+    p = subparsers.add_parser(
+        "flow",
+        help="optical flow of every video as x/y JPEG frames (two-stream data)",
+        description="Compute optical flow for every video under SRC (a folder, "
+        "or a CSV list) into DST/<relative folder>/<video name>/ as x_00001.jpg, "
+        "y_00001.jpg, ... and flow.json, in worker processes. Resumable: run "
+        "again to finish; a corrupt video is named in DST/flow_report.json and "
+        "the others go on (exit status 1 if any failed).",
+    )
+    p.add_argument("source", help="folder of videos (any depth), or a CSV list")
+    p.add_argument("output", help="output folder")
+    p.add_argument("--method", choices=("tvl1", "dis", "farneback"), default="tvl1")
+    p.add_argument("--workers", type=int, default=1, help="worker processes")
+    p.add_argument("--bound", type=float, default=20, help="quantisation bound (px)")
+    p.add_argument("--format", choices=("jpg", "png"), default="jpg")
+    p.add_argument(
+        "--short-side",
+        type=int,
+        default=None,
+        help="resize frames to this shorter side first (default: keep size)",
+    )
+    p.add_argument("--backend", choices=("auto", "opencv", "pyav"), default="auto")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="redo every video, replacing flow written with other settings",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_flow)
+
+
 # --- training: `train`, `evaluate`, `export`, `tune` --------------------------
 
 
@@ -320,6 +389,7 @@ def _parser():
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_prepare(subparsers)
+    _add_flow(subparsers)
     _add_training_commands(subparsers)
     _add_i3d_commands(subparsers)
     return parser

@@ -6,6 +6,9 @@ OpenCV and NumPy only (no TensorFlow):
   between consecutive RGB frames.
 - `to_uint8` / `from_uint8`, `write_flow_frames` / `read_flow_frames`: flow
   as uint8 x/y image pairs (`x_00001.jpg`, `y_00001.jpg`), bound 20.
+- `extract_dataset_flow` / `extract_video_flow`: flow of every video of a
+  folder or CSV list into x/y image folders with a `flow.json` manifest, in
+  worker processes, resumable.
 - `read_flo` / `write_flo`: Middlebury `.flo` files.
 - `epe`: mean end-point error.
 - `to_color`: the Middlebury colour wheel.
@@ -13,6 +16,7 @@ OpenCV and NumPy only (no TensorFlow):
 
 from keras_video.flow import known_motion
 from keras_video.flow.compute import METHODS, compute
+from keras_video.flow.extract import extract_dataset_flow, extract_video_flow
 from keras_video.flow.flo import read_flo, write_flo
 from keras_video.flow.metrics import epe
 from keras_video.flow.storage import (
@@ -29,6 +33,8 @@ __all__ = [
     "METHODS",
     "compute",
     "epe",
+    "extract_dataset_flow",
+    "extract_video_flow",
     "flow_frame_paths",
     "known_motion",
     "from_uint8",
