@@ -39,6 +39,7 @@ shapes = {
 }
 # The reader, clip settings, samplers and listing need no TensorFlow either.
 from keras_video.data import ClipSettings, VideoReader, index_directory, samplers
+from keras_video.flow import compute, extract_dataset_flow
 
 frame_step = ClipSettings(clip_length=4, target_fps=12).frame_step
 try:
