@@ -18,7 +18,7 @@ from keras_video.applications.registry import MODELS, build_tiny, list_models
 from keras_video.applications.resnet3d import MC3, R3D, R2Plus1D
 from keras_video.applications.single_frame import SingleFrame
 from keras_video.applications.slowfast import SlowFast
-from keras_video.applications.two_stream import TwoStream
+from keras_video.applications.two_stream import TwoStream, TwoStreamI3D
 
 __all__ = [
     "C3D",
@@ -36,6 +36,7 @@ __all__ = [
     "SlowFast",
     "SlowFusion",
     "TwoStream",
+    "TwoStreamI3D",
     "build_tiny",
     "decode_predictions",
     "inflate",

@@ -11,9 +11,10 @@ for name in applications.list_models():
 tiny version (a few channels, 8-10 frames of 32x32; it builds and runs in a
 second or two on CPU) and the clip the tiny version takes. The tiny configs
 are what tests and the CPU demo train; they are not the published networks.
-The two I3Ds are published networks with no width to shrink: their entries
+The I3Ds are published networks with no width to shrink: their entries
 are the full networks on the smallest clip they take (`I3D`: ResNet-50 on
-8x32x32; `InceptionI3D` with its head: 9x193x193), for building, not training.
+8x32x32; `InceptionI3D` and the two-stream `TwoStreamI3D` with their heads:
+9x193x193), for building, not training.
 """
 
 import dataclasses
@@ -27,7 +28,7 @@ from keras_video.applications.recurrent_cnn import RecurrentCNN
 from keras_video.applications.resnet3d import MC3, R3D, R2Plus1D
 from keras_video.applications.single_frame import SingleFrame
 from keras_video.applications.slowfast import SlowFast
-from keras_video.applications.two_stream import TwoStream
+from keras_video.applications.two_stream import TwoStream, TwoStreamI3D
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,6 +67,12 @@ MODELS = {
     ),
     "i3d": ModelEntry(I3D, dict(dropout_rate=0.0), CLIP),
     "inception_i3d": ModelEntry(InceptionI3D, dict(dropout_rate=0.0), (9, 193, 193, 3)),
+    "two_stream_i3d": ModelEntry(
+        TwoStreamI3D,
+        dict(dropout_rate=0.0),
+        (9, 193, 193, 3),
+        extra_inputs=((9, 193, 193, 2),),
+    ),
 }
 
 

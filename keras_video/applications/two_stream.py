@@ -1,14 +1,20 @@
-"""Two-stream networks: an RGB stream and an optical-flow stream, fused late."""
+"""Two-stream networks: an RGB stream and an optical-flow stream, fused late.
+
+`TwoStream` takes any two stream models (default: small 2D CNNs);
+`TwoStreamI3D` is the two-stream Inception-v1 I3D of Carreira and Zisserman
+(2017): two `InceptionI3D` streams whose logits are summed.
+"""
 
 import keras
 
 from keras_video.applications import common
 from keras_video.applications import weights as weights_lib
 from keras_video.applications.fusion import EarlyFusion
+from keras_video.applications.inception_i3d import InceptionI3D, load_kinetics400
 from keras_video.applications.single_frame import SingleFrame
 from keras_video.layers import WeightedFusion
 
-FUSIONS = ("average", "weighted", "concat")
+FUSIONS = ("average", "weighted", "concat", "sum")
 
 
 def _check_stream(model, kind, family):
@@ -55,6 +61,9 @@ def TwoStream(
     Fusion:
     - `"average"`: the mean of the two streams' class scores (logits), then
       `classifier_activation`.
+    - `"sum"`: the sum of the two streams' logits, then
+      `classifier_activation` (I3D's two-stream fusion; with a softmax it
+      differs from `"average"` by a factor 2 inside the softmax).
     - `"weighted"`: a learned weighted sum of the class scores
       (`WeightedFusion`, softmax-normalised weights starting at 1/2 each).
     - `"concat"`: the streams' pooled features are concatenated, then
@@ -74,11 +83,11 @@ def TwoStream(
         classifier_activation: activation of `predictions`; `None` for logits.
         name: model name.
         rgb_model: `None` (a `SingleFrame` built here) or a Keras model on
-            the RGB clip returning class logits (`"average"`, `"weighted"`)
-            or a feature vector (`"concat"`, `include_top=False`).
+            the RGB clip returning class logits (`"average"`, `"weighted"`,
+            `"sum"`) or a feature vector (`"concat"`, `include_top=False`).
         flow_model: `None` (an `EarlyFusion` built here) or such a model on
             the flow input.
-        fusion: `"average"`, `"weighted"` or `"concat"`.
+        fusion: `"average"`, `"weighted"`, `"sum"` or `"concat"`.
         flow_input_shape: `(frames, height, width, channels)` of the flow;
             defaults to the `flow_model`'s input or to the clip's frames and
             size with 2 channels (per-frame flow). A stacked flow of `L` frames
@@ -192,6 +201,8 @@ def TwoStream(
                     )
             if fusion == "average":
                 x = keras.layers.Average(name="fusion")([rgb, flow])
+            elif fusion == "sum":
+                x = keras.layers.Add(name="fusion")([rgb, flow])
             else:
                 x = WeightedFusion(name="fusion")([rgb, flow])
             x = keras.layers.Activation(classifier_activation, name="predictions")(x)
@@ -203,3 +214,138 @@ def TwoStream(
     inputs = [rgb_inputs, flow_inputs]
     model = keras.Model(inputs, outputs, name=name)
     return weights_lib.load_weights(model, weights, "two_stream")
+
+
+def _load_rgb_kinetics400(model, path):
+    """`TwoStreamI3D(weights="kinetics400")`: the RGB stream's Kinetics weights."""
+    load_kinetics400(model.get_layer("rgb_i3d"), path)
+
+
+weights_lib.register_preset(
+    "TwoStreamI3D", "kinetics400", weights_lib.KINETICS400, _load_rgb_kinetics400
+)
+
+
+def TwoStreamI3D(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=400,
+    classifier_activation="softmax",
+    name="two_stream_i3d",
+    *,
+    flow_input_shape=None,
+    dropout_rate=0.5,
+):
+    """Instantiates the two-stream Inception-v1 I3D (Carreira and Zisserman 2017).
+
+    Two `InceptionI3D` streams, one on the RGB clip (3 channels) and one on
+    its optical flow (2 channels, x and y), built by `TwoStream` with
+    `fusion="sum"`: as in the paper's evaluation, the two streams' logits are
+    summed and the softmax comes after the sum. The stream models are named
+    `"rgb_i3d"` and `"flow_i3d"`; inside each, the layers keep
+    `InceptionI3D`'s names.
+
+    ```
+    clip (T, H, W, 3) ── InceptionI3D "rgb_i3d" ──  logits ─┐
+                                                            + ─ softmax
+    flow (T, H, W, 2) ── InceptionI3D "flow_i3d" ── logits ─┘
+    ```
+
+    Only RGB Kinetics weights exist here: `weights="kinetics400"` loads
+    DeepMind's Kinetics-400 RGB I3D into the RGB stream and leaves the flow
+    stream randomly initialised (the flow checkpoint is not converted by
+    `keras-video weights convert`).
+
+    Args:
+        include_top: whether to include both streams' `Logits` heads and
+            the fusion.
+        weights: `None` (random initialisation), `"kinetics400"` (the RGB
+            stream's Kinetics-400 weights, see above; with `include_top=True`
+            `classes` must be 400), or the path to a `.weights.h5` file of
+            this model.
+        input_tensor: optional pair of Keras tensors `(clip, flow)`.
+        input_shape: `(frames, height, width, 3)` of the RGB clip; defaults to
+            `(None, 224, 224, 3)`. With `include_top=True` clips need at least
+            9 frames and 193x193 pixels (I3D's head).
+        pooling: with `include_top=False`, `"avg"` or `"max"` pooling of each
+            stream's `Mixed_5c` features; the model returns their
+            concatenation, or with `None` (average pooling) the two
+            1024-vectors `[rgb, flow]`.
+        classes: number of classes when `include_top=True`.
+        classifier_activation: activation after the sum; `None` for the
+            summed logits.
+        name: model name.
+        flow_input_shape: `(frames, height, width, 2)` of the flow; defaults
+            to the clip's frames and size.
+        dropout_rate: dropout before each stream's logits.
+
+    Input shape:
+        `[(batch, frames, height, width, 3), (batch, frames, height, width, 2)]`:
+        RGB in `[-1, 1]` (`preprocess_input`) and flow (the paper clips TV-L1
+        flow to `[-20, 20]` pixels and rescales it to `[-1, 1]`).
+
+    Output shape:
+        `(batch, classes)` with `include_top=True`.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from keras_video.applications import TwoStreamI3D
+
+    model = TwoStreamI3D(classes=5, input_shape=(9, 193, 193, 3))
+    clip, flow = np.zeros((1, 9, 193, 193, 3)), np.zeros((1, 9, 193, 193, 2))
+    model.predict([clip, flow], verbose=0).shape  # (1, 5)
+    ```
+
+    Reference:
+        Carreira and Zisserman, "Quo Vadis, Action Recognition? A New Model and
+        the Kinetics Dataset", CVPR 2017; github.com/deepmind/kinetics-i3d.
+
+    Returns:
+        A `keras.Model`.
+    """
+    common.check_top_arguments(include_top, weights, classes, pooling, name)
+    weights_lib.check_weights(weights, "TwoStreamI3D")
+    if weights == "kinetics400" and include_top and classes != 400:
+        raise ValueError(
+            f"{name}: with weights='kinetics400' and include_top=True, `classes` "
+            f"must be 400. Received: classes={classes}"
+        )
+    if input_shape is None and isinstance(input_tensor, (list, tuple)):
+        if len(input_tensor) == 2:
+            input_shape = tuple(input_tensor[0].shape[1:])
+            if flow_input_shape is None:
+                flow_input_shape = tuple(input_tensor[1].shape[1:])
+    if input_shape is None:
+        input_shape = (None, 224, 224, 3)
+    if flow_input_shape is None:
+        flow_input_shape = (*tuple(input_shape)[:3], 2)
+    stream_args = dict(
+        include_top=include_top,
+        pooling=None if include_top else (pooling or "avg"),
+        classes=classes,
+        classifier_activation=None,
+        dropout_rate=dropout_rate,
+    )
+    rgb_model = InceptionI3D(input_shape=input_shape, name="rgb_i3d", **stream_args)
+    flow_model = InceptionI3D(
+        input_shape=flow_input_shape, name="flow_i3d", **stream_args
+    )
+    model = TwoStream(
+        include_top=include_top,
+        input_tensor=input_tensor,
+        input_shape=input_shape,
+        pooling=pooling,
+        classes=classes,
+        classifier_activation=classifier_activation,
+        name=name,
+        rgb_model=rgb_model,
+        flow_model=flow_model,
+        fusion="sum",
+        flow_input_shape=flow_input_shape,
+    )
+    return weights_lib.load_weights(model, weights, "TwoStreamI3D")

@@ -45,7 +45,11 @@ def test_one_width_keyword_across_families():
         params = inspect.signature(entry.constructor).parameters
         assert not {"width", "filters"} & set(entry.tiny), name
         if "base_filters" not in params:
-            assert entry.constructor in (applications.I3D, applications.InceptionI3D)
+            assert entry.constructor in (
+                applications.I3D,
+                applications.InceptionI3D,
+                applications.TwoStreamI3D,
+            )
 
 
 def test_unknown_model_raises():
