@@ -80,6 +80,63 @@ def test_defaults_are_unchanged():
     assert model.get_layer("slow_conv1_conv").kernel_size == (1, 7, 7)
     assert model.get_layer("slow_pool1_pool").strides == (1, 2, 2)
     assert model.get_layer("conv4_fuse") is not None
+    assert (
+        model.count_params()
+        == SlowFast(classes=5, block="bottleneck", **TINY).count_params()
+    )
+    assert model.name == "slowfast_2x16_r50"
+
+
+PLAIN = dict(
+    TINY, stem=None, block="plain", stage_blocks=(1, 1, 1), beta=1 / 4, fusion_kernel=5
+)
+
+
+def test_plain_blocks_output_and_round_trip(tmp_path):
+    check_application(SlowFast(classes=5, **PLAIN), (2, 5), tmp_path)
+
+
+def test_plain_blocks_without_stem_are_the_demo_network():
+    model = SlowFast(include_top=False, **PLAIN)
+    assert model.name == "slowfast_2x16_plain"
+    names = {layer.name for layer in model.layers}
+    assert not {"slow_conv1_conv", "fast_conv1_conv", "pool1_fuse"} & names
+    assert not any(name.endswith("_add") for name in names)
+    # Temporal kernels: slow 1, 1, 3 (res2 to res4), fast 3; no bias.
+    for pathway, kernels in (("slow", (1, 1, 3)), ("fast", (3, 3, 3))):
+        for stage, time_kernel in zip((2, 3, 4), kernels, strict=True):
+            conv = model.get_layer(f"{pathway}_conv{stage}_block1_conv")
+            assert conv.kernel_size == (time_kernel, 3, 3)
+            assert not conv.use_bias
+            pool = model.get_layer(f"{pathway}_conv{stage}_block1_pool")
+            assert pool.pool_size == (1, 2, 2)
+    assert model.get_layer("conv2_fuse").time_kernel == 5
+    assert {"conv2_fuse", "conv3_fuse"} <= names and "conv4_fuse" not in names
+    slow, fast = model.outputs
+    # Every stage pools: 32 -> 16 -> 8 -> 4; base_filters * 2**stage channels.
+    assert tuple(slow.shape) == (None, 2, 4, 4, 64)
+    assert tuple(fast.shape) == (None, 8, 4, 4, 16)
+    pooled = SlowFast(include_top=False, pooling="max", **PLAIN)
+    assert tuple(pooled.output.shape) == (None, 80)
+    # The demo's former hand-built toy network had exactly these parameters.
+    head = 80 * 4 + 4
+    assert pooled.count_params() + head == 96_712
+
+
+def test_plain_blocks_with_a_stem_and_several_blocks_per_stage():
+    model = SlowFast(
+        include_top=False, **dict(PLAIN, stem="small", stage_blocks=(2, 1))
+    )
+    names = {layer.name for layer in model.layers}
+    assert {"slow_conv1_conv", "pool1_fuse", "slow_conv2_block2_pool"} <= names
+    assert "slow_conv2_block1_pool" not in names  # a stage pools once, at its end
+    assert tuple(model.outputs[0].shape) == (None, 2, 8, 8, 32)
+
+
+def test_bottleneck_without_stem():
+    model = SlowFast(include_top=False, **dict(SMALL, stem=None))
+    assert "pool1_fuse" not in {layer.name for layer in model.layers}
+    assert tuple(model.outputs[0].shape) == (None, 2, 8, 8, 256)
 
 
 @pytest.mark.parametrize("lateral", ["time_to_channel", "time_strided_sample"])
@@ -98,6 +155,9 @@ def test_other_lateral_modes_build(lateral):
         (dict(stage_blocks=()), "stage_blocks"),
         (dict(stage_blocks=(1, 0, 1)), "stage_blocks"),
         (dict(stem="cifar"), "stem"),
+        (dict(block="basic"), "block"),
+        (dict(block=None), "block"),
+        (dict(PLAIN, input_shape=(8, 4, 4, 3)), "at least 8"),
         (dict(stem="small", input_shape=(8, 4, 4, 3)), "at least 8"),
         (dict(stage_blocks=(1, 1), input_shape=(8, 4, 4, 3)), "at least 8"),
         (dict(alpha=0), "alpha"),
