@@ -33,3 +33,21 @@ def test_main_restarts_once_with_onednn_unless_told_otherwise(monkeypatch):
     assert demo.os.environ["TF_ENABLE_ONEDNN_OPTS"] == "1"
     demo._onednn_restart(["--quick"])  # the restarted process runs on
     assert len(calls) == 1
+
+
+def test_optical_flow_is_keras_video_flow_farneback():
+    import numpy as np
+
+    from keras_video import flow
+
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (40, 40, 3)).astype(np.float32)
+    clips = np.stack([np.roll(image, k, axis=1)[4:36, 4:36] for k in range(4)])[None]
+    fields = demo.optical_flow(clips)
+    assert fields.shape == (1, 4, 32, 32, 2) and fields.dtype == np.float32
+    expected = flow.compute(
+        clips[0].astype(np.uint8), "farneback", levels=2, winsize=9, poly_sigma=1.1
+    )
+    np.testing.assert_array_equal(fields[0, :3], expected)
+    np.testing.assert_array_equal(fields[0, 3], fields[0, 2])  # last one repeated
+    assert abs(np.median(fields[0, :3, 8:24, 8:24, 0]) - 1.0) < 0.25  # 1 px right
