@@ -155,6 +155,82 @@ def _add_flow(subparsers):
     p.set_defaults(func=_cmd_flow)
 
 
+# --- features: `features SRC DST` --------------------------------------------
+
+
+def _cmd_features(args):
+    from keras_video.detection import extract_dataset_features
+
+    report = extract_dataset_features(
+        args.source,
+        args.output,
+        args.model,
+        weights=args.weights,
+        snippet_length=args.snippet,
+        stride=args.stride,
+        frame_step=args.frame_step,
+        image_size=args.image_size,
+        batch_size=args.batch_size,
+        value_range=args.value_range,
+        backend=args.backend,
+        verbose=not args.quiet,
+    )
+    where = os.path.join(args.output, "features_report.json")
+    failed = report["failed"]
+    if failed:
+        names = ", ".join(f["video"] for f in failed[:5])
+        more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
+        print(
+            f"keras-video features: {len(failed)} of {report['num_videos']} videos "
+            f"failed ({names}{more}); errors in {where}",
+            file=sys.stderr,
+        )
+        return 1
+    if not args.quiet:
+        print(
+            f"{len(report['done'])} videos done, {len(report['skipped'])} already "
+            f"finished, in {args.output} ({where})"
+        )
+    return 0
+
+
+def _add_features(subparsers):
+    p = subparsers.add_parser(
+        "features",
+        help="snippet features of every video (temporal action localisation)",
+        description="Run a clip model (include_top=False, pooling='avg') over "
+        "every video under SRC in overlapping snippets and write "
+        "DST/<relative folder>/<video name>.npy (num_snippets x C) and "
+        "<video name>.times.npy (snippet centre times, seconds), plus "
+        "DST/manifest.json (the settings). Resumable: run again to finish; a "
+        "corrupt video is named in DST/features_report.json and the others go "
+        "on (exit status 1 if any failed).",
+    )
+    p.add_argument("source", help="folder of videos (any depth)")
+    p.add_argument("output", help="output folder")
+    p.add_argument(
+        "--model",
+        required=True,
+        help="a model name (keras_video.applications.MODELS) or module:function",
+    )
+    p.add_argument("--weights", help="the model's weights: a preset name or a path")
+    p.add_argument("--snippet", type=int, default=16, help="frames per snippet")
+    p.add_argument("--stride", type=int, default=4, help="frames between snippets")
+    p.add_argument("--frame-step", type=int, default=1)
+    p.add_argument("--image-size", type=int, default=224)
+    p.add_argument("--batch-size", type=int, default=8, help="snippets per call")
+    p.add_argument(
+        "--value-range",
+        type=float,
+        nargs=2,
+        metavar=("LOW", "HIGH"),
+        help="pixel range the model takes (default: the weights', else 0 255)",
+    )
+    p.add_argument("--backend", choices=("auto", "opencv", "pyav"), default="auto")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_features)
+
+
 # --- training: `train`, `evaluate`, `export`, `tune` --------------------------
 
 
@@ -390,6 +466,7 @@ def _parser():
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_prepare(subparsers)
     _add_flow(subparsers)
+    _add_features(subparsers)
     _add_training_commands(subparsers)
     _add_i3d_commands(subparsers)
     return parser

@@ -93,6 +93,40 @@ def _background(kind, h, w, rng, contrast):
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
+def _shape_colour(background, rng):
+    """A random colour far (L1 >= 150) from the background's mean colour."""
+    colour = rng.integers(0, 256, 3)
+    while np.abs(colour - background.reshape(-1, 3).mean(0)).sum() < 150:
+        colour = rng.integers(0, 256, 3)
+    return colour
+
+
+def _draw_shape(background, vertices, colour, center, angle, radius):
+    """One frame: the shape (wrapped around the torus) over `background`.
+
+    Returns:
+        `(frame, mask)`: uint8 `(h, w, 3)` and bool `(h, w)` (the shape).
+    """
+    import cv2
+
+    h, w = background.shape[:2]
+    scale = 1 << _SUBPIXEL
+    c, s = math.cos(angle), math.sin(angle)
+    # Image y points down, so a positive angle turns the shape clockwise.
+    rot = np.array([[c, -s], [s, c]])
+    pts = vertices @ rot.T * radius + np.mod(center, (w, h))
+    polys = [
+        np.round((pts + (dx, dy)) * scale).astype(np.int32)
+        for dx in (-w, 0, w)
+        for dy in (-h, 0, h)
+    ]
+    mask = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(mask, polys, 255, lineType=cv2.LINE_AA, shift=_SUBPIXEL)
+    alpha = (mask.astype(np.float32) / 255)[..., None]
+    frame = background * (1 - alpha) + colour * alpha
+    return np.round(frame).astype(np.uint8), mask >= 128
+
+
 def motion_trajectory(motion, rng, image_size=(64, 64), num_frames=16):
     """Per-frame geometry of one clip: where the shape is, its angle and size.
 
@@ -155,7 +189,6 @@ def render_motion_clip(
         object `"mask"` `(num_frames, height, width)` bool, and the random
         `"shape"`, `"background"` and `"colour"`.
     """
-    import cv2
 
     if motion not in MOTIONS:
         raise ValueError(f"`motion` must be one of {MOTIONS}. Received: {motion!r}")
@@ -165,29 +198,14 @@ def render_motion_clip(
     vertices = _shape_vertices(shape, rng)
     background_kind = BACKGROUNDS[rng.integers(len(BACKGROUNDS))]
     background = _background(background_kind, h, w, rng, background_contrast)
-    colour = rng.integers(0, 256, 3)
-    while np.abs(colour - background.reshape(-1, 3).mean(0)).sum() < 150:
-        colour = rng.integers(0, 256, 3)
+    colour = _shape_colour(background, rng)
 
     frames = np.empty((num_frames, h, w, 3), np.uint8)
     masks = np.zeros((num_frames, h, w), bool)
-    scale = 1 << _SUBPIXEL
     for i in range(num_frames):
-        c, s = math.cos(angles[i]), math.sin(angles[i])
-        # Image y points down, so a positive angle turns the shape clockwise.
-        rot = np.array([[c, -s], [s, c]])
-        pts = vertices @ rot.T * radii[i] + np.mod(centers[i], (w, h))
-        polys = [
-            np.round((pts + (dx, dy)) * scale).astype(np.int32)
-            for dx in (-w, 0, w)
-            for dy in (-h, 0, h)
-        ]
-        mask = np.zeros((h, w), np.uint8)
-        cv2.fillPoly(mask, polys, 255, lineType=cv2.LINE_AA, shift=_SUBPIXEL)
-        alpha = (mask.astype(np.float32) / 255)[..., None]
-        frame = background * (1 - alpha) + colour * alpha
-        frames[i] = np.round(frame).astype(np.uint8)
-        masks[i] = mask >= 128
+        frames[i], masks[i] = _draw_shape(
+            background, vertices, colour, centers[i], angles[i], radii[i]
+        )
     info = {
         "center": centers,
         "angle": angles,
@@ -273,6 +291,179 @@ def write_motion_dataset(
                 path, frames, fps=fps, codec=codec, keyframe_interval=keyframe_interval
             )
             paths.append(path)
+    return paths
+
+
+def _range(name, value):
+    """`(low, high)` ints from an int or a pair, `1 <= low <= high`."""
+    pair = (value, value) if isinstance(value, (int, np.integer)) else value
+    try:
+        low, high = (int(v) for v in pair)
+        ok = len(pair) == 2 and all(int(v) == v for v in pair) and 1 <= low <= high
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(
+            f"`{name}` must be a positive int or (low, high) with low <= high. "
+            f"Received: {name}={value!r}"
+        )
+    return low, high
+
+
+def _action_segments(rng, num_frames, count, lengths):
+    """`count` non-overlapping `(start, end)` frame ranges (end exclusive) with
+    at least one frame between them, placed uniformly at random."""
+    low, high = lengths
+    sizes = rng.integers(low, high + 1, count)
+    free = num_frames - int(sizes.sum()) - (count - 1)
+    gaps = np.diff(np.concatenate([[0], np.sort(rng.integers(0, free + 1, count))]))
+    segments, position = [], 0
+    for k in range(count):
+        start = position + int(gaps[k]) + (1 if k else 0)
+        segments.append((start, start + int(sizes[k])))
+        position = start + int(sizes[k])
+    return segments
+
+
+def write_localization_dataset(
+    directory,
+    num_videos,
+    seed,
+    num_frames=160,
+    image_size=(32, 32),
+    fps=10,
+    classes=("left", "right", "up", "down"),
+    actions_per_video=(1, 3),
+    action_frames=(16, 48),
+    validation_split=0.25,
+    codec="libx264",
+    background_contrast=0.3,
+):
+    """Writes long videos with motion actions at known times, and their
+    ActivityNet-style annotations: a temporal action localisation set.
+
+    Each video is a static background (solid, smooth noise or stripes, as in
+    `write_motion_dataset`) that shows nothing moving, except during 1-3
+    actions: a shape appears, moves as its class says (`motion_trajectory`)
+    for `action_frames` frames and disappears. Actions never overlap and at
+    least one background frame separates them. Files:
+
+    - `directory/videos/video_<index>.mp4`;
+    - `directory/annotations.json`: `{"database": {video_id: {"subset",
+      "duration", "fps", "num_frames", "annotations": [{"segment": [start,
+      end], "label", "frames": [first, last + 1]}]}}}`, the layout
+      `keras_video.detection.read_activitynet_json` reads. Times are exact:
+      `start` is the first action frame's timestamp (`first / fps`), `end` the
+      last action frame's timestamp plus one frame (`(last + 1) / fps`),
+      `duration` is `num_frames / fps`.
+
+    The first `num_videos - round(num_videos * validation_split)` videos are
+    `"training"`, the others `"validation"`. Video `i` depends only on
+    `seed` and `i` (`numpy.random.default_rng([seed, i])`).
+
+    Args:
+        directory: output folder (created).
+        num_videos: number of videos.
+        seed: int; the same seed writes the same files.
+        num_frames: frames per video.
+        image_size: `(height, width)`, even numbers.
+        fps: integer frame rate written in the files.
+        classes: motions (from `MOTIONS`) the actions are drawn from.
+        actions_per_video: an int or `(min, max)` actions per video.
+        action_frames: an int or `(min, max)` frames per action.
+        validation_split: fraction of the videos in the `"validation"` subset.
+        codec: PyAV encoder.
+        background_contrast: texture amplitude of the backgrounds.
+
+    Returns:
+        list of the written video paths, in index order.
+
+    Raises:
+        ValueError: bad arguments, or `num_frames` too short to hold the most
+            and longest actions.
+
+    Example:
+    >>> import tempfile
+    >>> from keras_video import detection
+    >>> folder = tempfile.mkdtemp()
+    >>> paths = write_localization_dataset(folder, 2, seed=0, num_frames=120)
+    >>> records = detection.read_activitynet_json(f"{folder}/annotations.json")
+    >>> 2 <= len(records) <= 6
+    True
+    """
+    import json
+
+    classes = tuple(classes)
+    if not classes or any(c not in MOTIONS for c in classes):
+        raise ValueError(
+            f"`classes` must be motions from {MOTIONS}. Received: classes={classes}"
+        )
+    h, w = image_size
+    if h % 2 or w % 2:
+        raise ValueError(
+            f"`image_size` must be even. Received: image_size={image_size}"
+        )
+    if int(num_videos) != num_videos or num_videos < 1:
+        raise ValueError(
+            "`num_videos` must be a positive integer. "
+            f"Received: num_videos={num_videos}"
+        )
+    if isinstance(fps, bool) or int(fps) != fps or fps < 1:
+        raise ValueError(f"`fps` must be a positive integer. Received: fps={fps}")
+    counts = _range("actions_per_video", actions_per_video)
+    lengths = _range("action_frames", action_frames)
+    needed = counts[1] * lengths[1] + counts[1] - 1
+    if int(num_frames) != num_frames or num_frames < needed:
+        raise ValueError(
+            f"`num_frames` must hold {counts[1]} actions of {lengths[1]} frames "
+            f"and a frame between them: at least {needed}. "
+            f"Received: num_frames={num_frames}"
+        )
+    if not 0 <= validation_split < 1:
+        raise ValueError(
+            "`validation_split` must be in [0, 1). "
+            f"Received: validation_split={validation_split}"
+        )
+    num_videos, num_frames, fps = int(num_videos), int(num_frames), int(fps)
+    num_training = num_videos - round(num_videos * validation_split)
+    folder = os.path.join(directory, "videos")
+    os.makedirs(folder, exist_ok=True)
+    database, paths = {}, []
+    for i in range(num_videos):
+        rng = np.random.default_rng([int(seed), i])
+        kind = BACKGROUNDS[rng.integers(len(BACKGROUNDS))]
+        background = _background(kind, h, w, rng, background_contrast)
+        frames = np.broadcast_to(background, (num_frames, h, w, 3)).copy()
+        count = int(rng.integers(counts[0], counts[1] + 1))
+        annotations = []
+        for start, end in _action_segments(rng, num_frames, count, lengths):
+            motion = classes[rng.integers(len(classes))]
+            centers, angles, radii = motion_trajectory(
+                motion, rng, image_size, end - start
+            )
+            vertices = _shape_vertices(SHAPES[rng.integers(len(SHAPES))], rng)
+            colour = _shape_colour(background, rng)
+            for t in range(end - start):
+                frames[start + t] = _draw_shape(
+                    background, vertices, colour, centers[t], angles[t], radii[t]
+                )[0]
+            annotations.append(
+                {"segment": [start / fps, end / fps], "label": motion,
+                 "frames": [start, end]}
+            )  # fmt: skip
+        video_id = f"video_{i:05d}"
+        path = os.path.join(folder, f"{video_id}.mp4")
+        write_video(path, frames, fps=fps, codec=codec)
+        paths.append(path)
+        database[video_id] = {
+            "subset": "training" if i < num_training else "validation",
+            "duration": num_frames / fps,
+            "fps": fps,
+            "num_frames": num_frames,
+            "annotations": annotations,
+        }
+    with open(os.path.join(directory, "annotations.json"), "w") as f:
+        json.dump({"database": database}, f, indent=1)
     return paths
 
 

@@ -11,6 +11,8 @@ NumPy only (no TensorFlow, no Keras needed):
 - `read_activitynet_json`, `read_thumos_annotations`: annotation files as
   `TemporalAnnotation` records; `to_activitynet_ground_truth`: records as the
   ActivityNet JSON layout.
+- `extract_features`, `extract_dataset_features`: snippet features of long
+  videos from a clip backbone (these need Keras and a video decoder).
 """
 
 from keras_video.detection.annotations import (
@@ -28,6 +30,12 @@ from keras_video.detection.evaluation import (
     segment_iou,
     thumos14_map,
 )
+from keras_video.detection.features import (
+    build_backbone,
+    extract_dataset_features,
+    extract_features,
+    snippet_indices,
+)
 
 __all__ = [
     "ACTIVITYNET_TIOU_THRESHOLDS",
@@ -36,9 +44,13 @@ __all__ = [
     "TemporalAnnotation",
     "activitynet_map",
     "average_precision_detection",
+    "build_backbone",
+    "extract_dataset_features",
+    "extract_features",
     "read_activitynet_json",
     "read_thumos_annotations",
     "segment_iou",
+    "snippet_indices",
     "thumos14_map",
     "to_activitynet_ground_truth",
 ]

@@ -1,4 +1,5 @@
 import hashlib
+import json
 import os
 
 import numpy as np
@@ -115,3 +116,58 @@ def test_bad_arguments(tmp_path):
         write_motion_dataset(tmp_path, 0, seed=0)
     with pytest.raises(NotImplementedError):
         synthetic.write_detection_dataset(tmp_path, 1, seed=0)
+
+
+def test_localization_dataset_actions_at_annotated_times(tmp_path):
+    from keras_video.data.video import VideoReader
+    from keras_video.detection import read_activitynet_json
+
+    paths = synthetic.write_localization_dataset(
+        tmp_path, 4, seed=0, num_frames=120, image_size=(32, 32), fps=10,
+        actions_per_video=(1, 3), action_frames=(16, 30), validation_split=0.25,
+    )  # fmt: skip
+    records = read_activitynet_json(tmp_path / "annotations.json")
+    database = json.loads((tmp_path / "annotations.json").read_text())["database"]
+    assert [database[v]["subset"] for v in sorted(database)] == ["training"] * 3 + [
+        "validation"
+    ]
+    assert {r.label for r in records} <= {"left", "right", "up", "down"}
+    for path in paths:
+        video_id = os.path.splitext(os.path.basename(path))[0]
+        mine = sorted(
+            (r for r in records if r.video == video_id), key=lambda r: r.start
+        )
+        assert 1 <= len(mine) <= 3
+        with VideoReader(path) as reader:
+            frames = reader.get_frames(range(reader.num_frames)).astype(np.int16)
+            stamps = reader.timestamps
+            assert reader.num_frames == 120
+        assert database[video_id]["duration"] == 12.0
+        inside = np.zeros(120, bool)
+        for r, entry in zip(mine, database[video_id]["annotations"], strict=True):
+            first, end = entry["frames"]
+            assert 16 <= end - first <= 30 and 0 <= r.start and r.end <= 12.0
+            # start / fps and end / fps (exact fractions, rounded once).
+            assert r.start == first / 10 == pytest.approx(stamps[first], abs=1e-12)
+            assert r.end == end / 10 == pytest.approx(stamps[end - 1] + 0.1, abs=1e-12)
+            inside[first:end] = True
+        for a, b in zip(mine, mine[1:], strict=False):
+            assert a.end < b.start  # at least one background frame between
+        background = frames[~inside]
+        # Outside the actions nothing moves (but for the codec's small errors);
+        # inside, a shape (colour far from the background) covers part of it.
+        still = np.abs(background - background[0])
+        assert still.mean() < 2 and still.max() <= 24
+        shape = np.abs(frames[inside] - background[0]).max(axis=(1, 2, 3))
+        assert shape.min() >= 48
+
+
+def test_localization_dataset_bad_arguments(tmp_path):
+    with pytest.raises(ValueError, match="num_frames"):
+        synthetic.write_localization_dataset(tmp_path, 1, seed=0, num_frames=100)
+    with pytest.raises(ValueError, match="classes"):
+        synthetic.write_localization_dataset(tmp_path, 1, seed=0, classes=("jump",))
+    with pytest.raises(ValueError, match="actions_per_video"):
+        synthetic.write_localization_dataset(
+            tmp_path, 1, seed=0, actions_per_video=(3, 1)
+        )
