@@ -13,6 +13,17 @@ NumPy only (no TensorFlow, no Keras needed):
   ActivityNet JSON layout.
 - `extract_features`, `extract_dataset_features`: snippet features of long
   videos from a clip backbone (these need Keras and a video decoder).
+
+The localiser (the model in Keras, on every backend; targets, decoding and
+NMS in NumPy):
+
+- `TemporalLocalizer`: an ActionFormer-style anchor-free model over snippet
+  features; `SigmoidFocalLoss`, `DIoULoss`: its losses.
+- `TemporalLabelEncoder`: ground-truth segments as per-step targets;
+  `temporal_points`, `level_lengths`, `default_regression_ranges`.
+- `decode_detections`, `decode_segments`, `class_nms`, `nms`, `soft_nms`:
+  outputs to NMS-ed `(start, end)`, label, score in seconds;
+  `to_activitynet_results`: those as the input of `activitynet_map`.
 """
 
 from keras_video.detection.annotations import (
@@ -21,6 +32,14 @@ from keras_video.detection.annotations import (
     read_activitynet_json,
     read_thumos_annotations,
     to_activitynet_ground_truth,
+)
+from keras_video.detection.decoding import (
+    class_nms,
+    decode_detections,
+    decode_segments,
+    nms,
+    soft_nms,
+    to_activitynet_results,
 )
 from keras_video.detection.evaluation import (
     ACTIVITYNET_TIOU_THRESHOLDS,
@@ -36,21 +55,42 @@ from keras_video.detection.features import (
     extract_features,
     snippet_indices,
 )
+from keras_video.detection.label_encoder import (
+    TemporalLabelEncoder,
+    default_regression_ranges,
+    level_lengths,
+    temporal_points,
+)
+from keras_video.detection.localizer import TemporalLocalizer
+from keras_video.detection.losses import DIoULoss, SigmoidFocalLoss
 
 __all__ = [
     "ACTIVITYNET_TIOU_THRESHOLDS",
+    "DIoULoss",
     "KNOWN_SUBSETS",
+    "SigmoidFocalLoss",
     "THUMOS14_TIOU_THRESHOLDS",
     "TemporalAnnotation",
+    "TemporalLabelEncoder",
+    "TemporalLocalizer",
     "activitynet_map",
     "average_precision_detection",
     "build_backbone",
+    "class_nms",
+    "decode_detections",
+    "decode_segments",
+    "default_regression_ranges",
     "extract_dataset_features",
     "extract_features",
+    "level_lengths",
+    "nms",
     "read_activitynet_json",
     "read_thumos_annotations",
     "segment_iou",
     "snippet_indices",
+    "soft_nms",
+    "temporal_points",
     "thumos14_map",
     "to_activitynet_ground_truth",
+    "to_activitynet_results",
 ]
