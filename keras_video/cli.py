@@ -89,6 +89,28 @@ def _add_prepare(subparsers):
 # --- flow: `flow SRC DST` ---------------------------------------------------
 
 
+def _report_videos(command, report, output, report_name, quiet):
+    """Exit status of a per-video data-set job: 1 with one stderr line naming
+    the failed videos (at most 5) and the report file, else 0."""
+    where = os.path.join(output, report_name)
+    failed = report["failed"]
+    if failed:
+        names = ", ".join(f["video"] for f in failed[:5])
+        more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
+        print(
+            f"keras-video {command}: {len(failed)} of {report['num_videos']} videos "
+            f"failed ({names}{more}); errors in {where}",
+            file=sys.stderr,
+        )
+        return 1
+    if not quiet:
+        print(
+            f"{len(report['done'])} videos done, {len(report['skipped'])} already "
+            f"finished, in {output} ({where})"
+        )
+    return 0
+
+
 def _cmd_flow(args):
     from keras_video.flow import extract_dataset_flow
 
@@ -104,23 +126,7 @@ def _cmd_flow(args):
         overwrite=args.overwrite,
         verbose=not args.quiet,
     )
-    where = os.path.join(args.output, "flow_report.json")
-    failed = report["failed"]
-    if failed:
-        names = ", ".join(f["video"] for f in failed[:5])
-        more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
-        print(
-            f"keras-video flow: {len(failed)} of {report['num_videos']} videos "
-            f"failed ({names}{more}); errors in {where}",
-            file=sys.stderr,
-        )
-        return 1
-    if not args.quiet:
-        print(
-            f"{len(report['done'])} videos done, {len(report['skipped'])} already "
-            f"finished, in {args.output} ({where})"
-        )
-    return 0
+    return _report_videos("flow", report, args.output, "flow_report.json", args.quiet)
 
 
 def _add_flow(subparsers):
@@ -175,23 +181,9 @@ def _cmd_features(args):
         backend=args.backend,
         verbose=not args.quiet,
     )
-    where = os.path.join(args.output, "features_report.json")
-    failed = report["failed"]
-    if failed:
-        names = ", ".join(f["video"] for f in failed[:5])
-        more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
-        print(
-            f"keras-video features: {len(failed)} of {report['num_videos']} videos "
-            f"failed ({names}{more}); errors in {where}",
-            file=sys.stderr,
-        )
-        return 1
-    if not args.quiet:
-        print(
-            f"{len(report['done'])} videos done, {len(report['skipped'])} already "
-            f"finished, in {args.output} ({where})"
-        )
-    return 0
+    return _report_videos(
+        "features", report, args.output, "features_report.json", args.quiet
+    )
 
 
 def _add_features(subparsers):
