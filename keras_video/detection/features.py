@@ -28,9 +28,10 @@ import json
 import logging
 import os
 import time
-import uuid
 
 import numpy as np
+
+from keras_video.files import read_json_file, write_atomic
 
 logger = logging.getLogger("keras_video.detection")
 
@@ -292,28 +293,14 @@ def _reader_features(
 # --------------------------------------------------------------- data sets
 
 
-def _write_atomic(path, data):
-    """Writes `data` (bytes) through a temporary file and `os.replace`."""
-    folder, name = os.path.split(os.path.abspath(path))
-    tmp = os.path.join(folder, f".{name}.tmp-{uuid.uuid4().hex[:12]}")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def _save_npy(path, array):
     buffer = io.BytesIO()
     np.save(buffer, array)
-    _write_atomic(path, buffer.getvalue())
+    write_atomic(path, buffer.getvalue())
 
 
 def _save_json(path, value):
-    _write_atomic(path, json.dumps(value, indent=1).encode("utf-8"))
+    write_atomic(path, json.dumps(value, indent=1).encode("utf-8"))
 
 
 def build_backbone(model, weights=None, input_shape=(16, 224, 224, 3)):
@@ -384,13 +371,9 @@ def _value_range(model, weights, value_range):
 
 def _read_manifest(output):
     path = os.path.join(output, MANIFEST)
-    if not os.path.isfile(path):
+    manifest = read_json_file(path, "features manifest")
+    if manifest is None:
         return None
-    try:
-        with open(path, encoding="utf-8") as f:
-            manifest = json.load(f)
-    except (OSError, ValueError) as e:
-        raise ValueError(f"{path} is not a readable features manifest: {e}") from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("videos"), dict):
         raise ValueError(f"{path} is not a features manifest")
     return manifest

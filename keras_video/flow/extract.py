@@ -26,6 +26,7 @@ import time
 import cv2
 import numpy as np
 
+from keras_video.files import read_json_file
 from keras_video.flow.compute import METHODS, compute
 from keras_video.flow.storage import (
     FORMATS,
@@ -97,13 +98,9 @@ def _settings(method, options, bound, format, short_side):
 def _read_manifest(folder):
     """The `flow.json` of `folder`, or `None` when there is none."""
     path = os.path.join(folder, MANIFEST)
-    if not os.path.isfile(path):
+    manifest = read_json_file(path, "flow manifest")
+    if manifest is None:
         return None
-    try:
-        with open(path, encoding="utf-8") as f:
-            manifest = json.load(f)
-    except (OSError, ValueError) as e:
-        raise ValueError(f"{path} is not a readable flow manifest: {e}") from None
     if not isinstance(manifest, dict):
         raise ValueError(f"{path} is not a flow manifest (not a JSON object)")
     return manifest

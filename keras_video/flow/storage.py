@@ -15,10 +15,11 @@ no frame, never a half-written image that a later run would trust.
 
 import os
 import re
-import uuid
 
 import cv2
 import numpy as np
+
+from keras_video.files import write_atomic  # noqa: F401 - part of this API
 
 FORMATS = ("jpg", "png")
 
@@ -98,25 +99,6 @@ def from_uint8(quantized, bound=20):
         )
     flow = quantized * (2.0 * bound / 255.0) - bound
     return flow.astype(np.float32)
-
-
-def write_atomic(path, data):
-    """Writes `data` (bytes) to `path` through a temporary file and `os.replace`.
-
-    The temporary file (`.<name>.tmp-<random>` in the same folder) is removed
-    if writing fails; a hard kill can leave it, never a partial `path`.
-    """
-    path = os.fspath(path)
-    folder, name = os.path.split(os.path.abspath(path))
-    tmp = os.path.join(folder, f".{name}.tmp-{uuid.uuid4().hex[:12]}")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def _check_format(format):
