@@ -234,11 +234,7 @@ def InceptionI3D(
             f"include_top=False. Received: final_endpoint={final_endpoint!r}"
         )
     weights_lib.check_weights(weights, "InceptionI3D")
-    if weights == "kinetics400" and include_top and classes != 400:
-        raise ValueError(
-            f"{name}: with weights='kinetics400' and include_top=True, `classes` "
-            f"must be 400. Received: classes={classes}"
-        )
+    check_kinetics400_classes(weights, include_top, classes, name)
     if not 0.0 <= dropout_rate < 1.0:
         raise ValueError(
             f"{name}: `dropout_rate` must be in [0, 1). "
@@ -314,6 +310,15 @@ def load_kinetics400(model, path):
 weights_lib.register_preset(
     "InceptionI3D", "kinetics400", weights_lib.KINETICS400, load_kinetics400
 )
+
+
+def check_kinetics400_classes(weights, include_top, classes, name):
+    """With `weights="kinetics400"` and its head, `classes` must be 400."""
+    if weights == "kinetics400" and include_top and classes != 400:
+        raise ValueError(
+            f"{name}: with weights='kinetics400' and include_top=True, `classes` "
+            f"must be 400. Received: classes={classes}"
+        )
 
 
 def preprocess_input(x):

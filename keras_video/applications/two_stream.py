@@ -10,7 +10,11 @@ import keras
 from keras_video.applications import common
 from keras_video.applications import weights as weights_lib
 from keras_video.applications.fusion import EarlyFusion
-from keras_video.applications.inception_i3d import InceptionI3D, load_kinetics400
+from keras_video.applications.inception_i3d import (
+    InceptionI3D,
+    check_kinetics400_classes,
+    load_kinetics400,
+)
 from keras_video.applications.single_frame import SingleFrame
 from keras_video.layers import WeightedFusion
 
@@ -310,11 +314,7 @@ def TwoStreamI3D(
     """
     common.check_top_arguments(include_top, weights, classes, pooling, name)
     weights_lib.check_weights(weights, "TwoStreamI3D")
-    if weights == "kinetics400" and include_top and classes != 400:
-        raise ValueError(
-            f"{name}: with weights='kinetics400' and include_top=True, `classes` "
-            f"must be 400. Received: classes={classes}"
-        )
+    check_kinetics400_classes(weights, include_top, classes, name)
     if input_shape is None and isinstance(input_tensor, (list, tuple)):
         if len(input_tensor) == 2:
             input_shape = tuple(input_tensor[0].shape[1:])
