@@ -24,6 +24,10 @@ NMS in NumPy):
 - `decode_detections`, `decode_segments`, `class_nms`, `nms`, `soft_nms`:
   outputs to NMS-ed `(start, end)`, label, score in seconds;
   `to_activitynet_results`: those as the input of `activitynet_map`.
+- `resample_features`, `to_steps`: any-length snippet features as
+  fixed-length sequences with their own time axis.
+- `sliding_window_detections`: the sliding-window classification baseline;
+  `plot_timeline`: predicted and true segments as a PNG.
 """
 
 from keras_video.detection.annotations import (
@@ -63,6 +67,13 @@ from keras_video.detection.label_encoder import (
 )
 from keras_video.detection.localizer import TemporalLocalizer
 from keras_video.detection.losses import DIoULoss, SigmoidFocalLoss
+from keras_video.detection.sequences import (
+    ResampledSequence,
+    resample_features,
+    to_steps,
+)
+from keras_video.detection.sliding_window import sliding_window_detections
+from keras_video.detection.timeline import plot_timeline
 
 __all__ = [
     "ACTIVITYNET_TIOU_THRESHOLDS",
@@ -84,7 +95,12 @@ __all__ = [
     "extract_features",
     "level_lengths",
     "nms",
+    "ResampledSequence",
+    "plot_timeline",
     "read_activitynet_json",
+    "resample_features",
+    "sliding_window_detections",
+    "to_steps",
     "read_thumos_annotations",
     "segment_iou",
     "snippet_indices",

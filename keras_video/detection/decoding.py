@@ -290,7 +290,8 @@ def decode_detections(
             `(batch, sum_T, num_classes)` and `"regression"`
             `(batch, sum_T, 2)` (arrays or tensors).
         sequence_length, num_levels: the localiser's.
-        snippet_duration: seconds per snippet.
+        snippet_duration: seconds per snippet, a float or one per video
+            (sequences resampled to a fixed length have their own).
         time_offset: a float, or one per video: the time of each sequence's
             start in its video.
         method, iou_threshold, sigma, min_score, max_detections: as
@@ -321,16 +322,19 @@ def decode_detections(
     offsets_in_time = np.broadcast_to(
         np.asarray(time_offset, dtype=np.float64), (len(logits),)
     )
+    durations = np.broadcast_to(
+        np.asarray(snippet_duration, dtype=np.float64), (len(logits),)
+    )
     results = []
-    for video_logits, video_offsets, start in zip(
-        logits, offsets, offsets_in_time, strict=True
+    for video_logits, video_offsets, start, duration in zip(
+        logits, offsets, offsets_in_time, durations, strict=True
     ):
         candidates = decode_segments(
             video_logits,
             video_offsets,
             sequence_length,
             num_levels,
-            snippet_duration=snippet_duration,
+            snippet_duration=float(duration),
             time_offset=float(start),
             score_threshold=score_threshold,
             pre_nms_top_k=pre_nms_top_k,
