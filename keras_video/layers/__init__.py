@@ -8,9 +8,11 @@ from keras_video.layers.conv3d_block import Conv3DBlock
 from keras_video.layers.conv_gru import ConvGRU, ConvGRUCell
 from keras_video.layers.inflated_conv import InflatedConv
 from keras_video.layers.non_local import NonLocal
+from keras_video.layers.roi_align import RoIAlign
 from keras_video.layers.slowfast_lateral import SlowFastLateral
 from keras_video.layers.temporal_pooling import TemporalPooling
 from keras_video.layers.time_padding import TimePadding
+from keras_video.layers.uniform_temporal_subsample import UniformTemporalSubsample
 from keras_video.layers.weighted_fusion import WeightedFusion
 
 __all__ = [
@@ -20,8 +22,10 @@ __all__ = [
     "ConvGRUCell",
     "InflatedConv",
     "NonLocal",
+    "RoIAlign",
     "SlowFastLateral",
     "TemporalPooling",
     "TimePadding",
+    "UniformTemporalSubsample",
     "WeightedFusion",
 ]
