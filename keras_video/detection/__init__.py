@@ -28,6 +28,15 @@ NMS in NumPy):
   fixed-length sequences with their own time axis.
 - `sliding_window_detections`: the sliding-window classification baseline;
   `plot_timeline`: predicted and true segments as a PNG.
+
+AVA-style spatio-temporal detection (NumPy only):
+
+- `ava_frame_map`: frame-mAP equal to the official AVA evaluator.
+- `read_ava_annotations`, `read_ava_detections`, `read_ava_proposals`,
+  `read_ava_excluded`, `read_ava_label_map`: AVA's files as `AVAAnnotation`,
+  `AVADetection`, `AVAProposal`, `AVAKeyframe` records and `{id: name}`;
+  `write_ava_csv`, `write_ava_label_map`; `group_by_keyframe`,
+  `keyframe_boxes`, `ava_keyframe_key`.
 """
 
 from keras_video.detection.annotations import (
@@ -37,6 +46,25 @@ from keras_video.detection.annotations import (
     read_thumos_annotations,
     to_activitynet_ground_truth,
 )
+from keras_video.detection.ava import (
+    AVA_KEYFRAME_RANGE,
+    AVA_PROPOSAL_SCORE_THRESHOLD,
+    AVAAnnotation,
+    AVADetection,
+    AVAKeyframe,
+    AVAProposal,
+    ava_keyframe_key,
+    group_by_keyframe,
+    keyframe_boxes,
+    read_ava_annotations,
+    read_ava_detections,
+    read_ava_excluded,
+    read_ava_label_map,
+    read_ava_proposals,
+    write_ava_csv,
+    write_ava_label_map,
+)
+from keras_video.detection.ava_evaluation import ava_frame_map
 from keras_video.detection.decoding import (
     class_nms,
     decode_detections,
@@ -76,6 +104,23 @@ from keras_video.detection.sliding_window import sliding_window_detections
 from keras_video.detection.timeline import plot_timeline
 
 __all__ = [
+    "AVA_KEYFRAME_RANGE",
+    "AVA_PROPOSAL_SCORE_THRESHOLD",
+    "AVAAnnotation",
+    "AVADetection",
+    "AVAKeyframe",
+    "AVAProposal",
+    "ava_frame_map",
+    "ava_keyframe_key",
+    "group_by_keyframe",
+    "keyframe_boxes",
+    "read_ava_annotations",
+    "read_ava_detections",
+    "read_ava_excluded",
+    "read_ava_label_map",
+    "read_ava_proposals",
+    "write_ava_csv",
+    "write_ava_label_map",
     "ACTIVITYNET_TIOU_THRESHOLDS",
     "DIoULoss",
     "KNOWN_SUBSETS",
