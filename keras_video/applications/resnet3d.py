@@ -21,6 +21,14 @@ Layer names follow `keras.applications.ResNet50` (`conv1_conv`,
 `conv2_block1_1_conv`, ..., `predictions`); torchvision's `stem` is `conv1`
 and its `layer1` ... `layer4` are `conv2` ... `conv5`.
 
+Pretrained: `weights="kinetics400"` loads torchvision's KINETICS400_V1 weights
+of `r3d_18`, `mc3_18` and `r2plus1d_18`, converted once with
+`keras-video weights convert r3d_18` (`mc3_18`, `r2plus1d_18`; see
+`convert_torchvision.py`). They take clips as torchvision trained them
+(`KINETICS400_DATA_CONFIG`, `preprocess_input`). At other widths
+(`base_filters`) the R(2+1)D stem's middle width is `45 * base_filters // 64`
+(torchvision fixes it at 45 for its 64).
+
 Reference:
     Tran et al., "A Closer Look at Spatiotemporal Convolutions for Action
     Recognition", CVPR 2018. https://arxiv.org/abs/1711.11248
@@ -28,11 +36,34 @@ Reference:
 
 import keras
 
-from keras_video.applications import common
+from keras_video.applications import common, pretrained
 from keras_video.applications import weights as weights_lib
 
 BN_EPSILON = 1e-5  # torch.nn.BatchNorm3d
 BN_MOMENTUM = 0.9  # torch momentum 0.1
+
+# The data settings of torchvision's KINETICS400_V1 weights: the reference
+# recipe (references/video_classification: 16-frame clips of the videos
+# resampled to 15 fps; evaluation 5 clips per video, 1 centre crop) and the
+# weights' transforms, `VideoClassification(crop_size=(112, 112),
+# resize_size=(128, 171))`: frames resized to 128x171 (height x width, bilinear),
+# centre crop 112x112, values in [0, 1] normalised by `mean` and `std`.
+# `frame_step` 2 is 15 fps on Kinetics' 30 fps videos; `short_side` 128 is the
+# pipeline's aspect-keeping resize, equal to 128x171 for 4:3 frames.
+KINETICS400_DATA_CONFIG = {
+    "num_frames": 16,
+    "frame_step": 2,
+    "target_fps": 15.0,
+    "crop_size": 112,
+    "short_side": 128,
+    "resize_size": (128, 171),
+    "mean": (0.43216, 0.394666, 0.37645),
+    "std": (0.22803, 0.22145, 0.216989),
+    "value_range": (0.0, 1.0),
+    "num_clips": 5,
+    "num_crops": 1,
+    "labels": "kinetics400",
+}
 
 # depth -> (block type, blocks per stage)
 DEPTHS = {
@@ -176,6 +207,9 @@ def VideoResNet(
             f"Received: base_filters={base_filters!r}"
         )
     common.check_top_arguments(include_top, weights, classes, pooling, name)
+    family = weights_name or name
+    weights_lib.check_weights(weights, family)
+    pretrained.check_preset_classes(weights, include_top, classes, family, name)
     inputs, x = common.clip_input(
         input_shape, input_tensor, (16, 112, 112, 3), min_size=16, name=name
     )
@@ -200,7 +234,26 @@ def VideoResNet(
     else:
         x = common.pool_features(x, pooling)
     model = keras.Model(inputs, x, name=name)
-    return weights_lib.load_weights(model, weights, weights_name or name)
+    return weights_lib.load_weights(model, weights, family)
+
+
+def preprocess_input(x):
+    """RGB frames in `[0, 255]` to the input of the Kinetics-400 presets.
+
+    As torchvision's `VideoClassification` transform: `x / 255`, then minus
+    `KINETICS400_DATA_CONFIG["mean"]`, divided by its `std`, per channel
+    (resizing and cropping are the data pipeline's).
+
+    Args:
+        x: array or tensor `(..., 3)` of RGB values in `[0, 255]`.
+
+    Returns:
+        `float32` tensor of the same shape.
+    """
+    mean = keras.ops.convert_to_tensor(KINETICS400_DATA_CONFIG["mean"], "float32")
+    std = keras.ops.convert_to_tensor(KINETICS400_DATA_CONFIG["std"], "float32")
+    x = keras.ops.cast(x, "float32") / 255.0
+    return (x - mean) / std
 
 
 def R3D(
@@ -225,8 +278,11 @@ def R3D(
     Args:
         include_top: whether to include the classification layer
             (`predictions`) after global average pooling.
-        weights: `None` (random initialization), a preset name or the path
-            to a `.weights.h5` file.
+        weights: `None` (random initialization), `"kinetics400"`
+            (torchvision's Kinetics-400 weights of depth 18, converted once
+            with `keras-video weights convert r3d_18`; needs the default
+            `base_filters` and, with the head, `classes=400`) or the path to a
+            `.weights.h5` file.
         input_tensor: optional Keras tensor to use as the clip input.
         input_shape: `(frames, height, width, channels)`; defaults to
             `(16, 112, 112, 3)`. Frames, height and width may be `None`;
@@ -301,8 +357,11 @@ def MC3(
     Args:
         include_top: whether to include the classification layer
             (`predictions`) after global average pooling.
-        weights: `None` (random initialization), a preset name or the path
-            to a `.weights.h5` file.
+        weights: `None` (random initialization), `"kinetics400"`
+            (torchvision's Kinetics-400 weights of depth 18, converted once
+            with `keras-video weights convert mc3_18`; needs the default
+            `base_filters` and, with the head, `classes=400`) or the path to a
+            `.weights.h5` file.
         input_tensor: optional Keras tensor to use as the clip input.
         input_shape: `(frames, height, width, channels)`; defaults to
             `(16, 112, 112, 3)`. Frames, height and width may be `None`;
@@ -380,8 +439,11 @@ def R2Plus1D(
     Args:
         include_top: whether to include the classification layer
             (`predictions`) after global average pooling.
-        weights: `None` (random initialization), a preset name or the path
-            to a `.weights.h5` file.
+        weights: `None` (random initialization), `"kinetics400"`
+            (torchvision's Kinetics-400 weights of depth 18, converted once
+            with `keras-video weights convert r2plus1d_18`; needs the default
+            `base_filters` and, with the head, `classes=400`) or the path to a
+            `.weights.h5` file.
         input_tensor: optional Keras tensor to use as the clip input.
         input_shape: `(frames, height, width, channels)`; defaults to
             `(16, 112, 112, 3)`. Frames, height and width may be `None`;
