@@ -28,7 +28,7 @@ import keras
 
 from keras_video.applications import common
 from keras_video.applications import weights as weights_lib
-from keras_video.layers import SlowFastLateral
+from keras_video.layers import SlowFastLateral, UniformTemporalSubsample
 
 BN_EPSILON = 1e-5
 BN_MOMENTUM = 0.9
@@ -39,6 +39,7 @@ FAST_TIME_KERNELS = (5, 3, 3, 3, 3)
 FUSION_KERNELS = {8: 5, 4: 7}
 STEMS = ("resnet", "small", None)
 BLOCKS = ("bottleneck", "plain")
+SLOW_SAMPLINGS = ("stride", "linspace")
 
 
 def _batch_norm(x, name, zero_init=False):
@@ -50,11 +51,42 @@ def _batch_norm(x, name, zero_init=False):
     )(x)
 
 
-def bottleneck_block(x, filters, stride, time_kernel, name, zero_init=True):
+def conv3d(x, filters, kernel_size, strides, name, dilation=1):
+    """A bias-free Conv3D padded as PyTorch's `Conv3d(padding=dilation * (k // 2))`.
+
+    `common.conv3d_torch_padding` when `dilation` is 1; otherwise the spatial
+    axes are dilated by `dilation` (time is not) and padded by
+    `dilation * (k // 2)` on both sides, as PySlowFast and PyTorchVideo pad
+    the dilated res5 of their AVA models. Dilation needs stride 1.
+    """
+    if dilation == 1:
+        return common.conv3d_torch_padding(x, filters, kernel_size, strides, name)
+    rates = (1, dilation, dilation)
+    padding = tuple(
+        (r * (k // 2),) * 2 for k, r in zip(kernel_size, rates, strict=True)
+    )
+    x = keras.layers.ZeroPadding3D(padding, name=f"{name}_pad")(x)
+    return keras.layers.Conv3D(
+        filters,
+        kernel_size,
+        strides=strides,
+        padding="valid",
+        dilation_rate=rates,
+        use_bias=False,
+        kernel_initializer="he_normal",
+        name=name,
+    )(x)
+
+
+def bottleneck_block(x, filters, stride, time_kernel, name, zero_init=True, dilation=1):
     """PySlowFast's `bottleneck_transform`: (kt,1,1) -> (1,3,3)/stride -> (1,1,1) x4.
 
-    The last batch norm starts at zero (`ZERO_INIT_FINAL_BN`), so a new block
-    begins as the identity; `zero_init=False` starts it at one.
+    The stride is on the (1, 3, 3) convolution (and on the 1x1x1 projection
+    shortcut), as PySlowFast and PyTorchVideo put it (`keras.applications`'
+    ResNet50 strides its first 1x1 instead). `dilation` dilates the (1, 3, 3)
+    convolution in space (res5 of the AVA models; with stride 1). The last
+    batch norm starts at zero (`ZERO_INIT_FINAL_BN`), so a new block begins
+    as the identity; `zero_init=False` starts it at one.
     """
     if stride != 1 or x.shape[-1] != 4 * filters:
         shortcut = common.conv3d_torch_padding(
@@ -68,9 +100,7 @@ def bottleneck_block(x, filters, stride, time_kernel, name, zero_init=True):
     )
     x = _batch_norm(x, f"{name}_1_bn")
     x = keras.layers.Activation("relu", name=f"{name}_1_relu")(x)
-    x = common.conv3d_torch_padding(
-        x, filters, (1, 3, 3), (1, stride, stride), f"{name}_2_conv"
-    )
+    x = conv3d(x, filters, (1, 3, 3), (1, stride, stride), f"{name}_2_conv", dilation)
     x = _batch_norm(x, f"{name}_2_bn")
     x = keras.layers.Activation("relu", name=f"{name}_2_relu")(x)
     x = common.conv3d_torch_padding(
@@ -106,24 +136,98 @@ def plain_block(x, filters, time_kernel, name, pool=True):
     return x
 
 
-def _stem(x, filters, time_kernel, name, stem="resnet"):
+def check_res5_dilation(res5_dilation, stages, block, family):
+    """A positive int; above 1 it needs the four bottleneck stages."""
+    if (
+        isinstance(res5_dilation, bool)
+        or not isinstance(res5_dilation, int)
+        or res5_dilation < 1
+    ):
+        raise ValueError(
+            f"{family}: `res5_dilation` must be a positive integer. "
+            f"Received: res5_dilation={res5_dilation!r}"
+        )
+    if res5_dilation > 1 and (stages != 4 or block != "bottleneck"):
+        raise ValueError(
+            f"{family}: `res5_dilation` > 1 needs the four bottleneck stages "
+            f"res2-res5. Received: res5_dilation={res5_dilation}, "
+            f"stages={stages}, block={block!r}"
+        )
+
+
+def check_pool_size(pool_size, name, family):
+    """`pool_size` as a tuple of three positive ints (or `None`)."""
+    if pool_size is None:
+        return None
+    try:
+        pool_size = tuple(pool_size)
+    except TypeError:
+        pool_size = ()
+    if len(pool_size) != 3 or not all(
+        isinstance(k, int) and not isinstance(k, bool) and k > 0 for k in pool_size
+    ):
+        raise ValueError(
+            f"{family}: `{name}` must be 3 positive integers (time, height, "
+            f"width). Received: {name}={pool_size!r}"
+        )
+    return pool_size
+
+
+def head_pool(x, pool_size, name, family):
+    """PyTorchVideo's head pooling before its global average, or nothing.
+
+    PyTorchVideo's ResNet head is `AvgPool3d(pool_size, stride=1)`, dropout,
+    the linear layer at every remaining position, then the average over the
+    positions. The average of a linear map is the map of the average, so
+    `AveragePooling3D(pool_size, strides=1, "valid")` followed by the global
+    average and `Dense` gives the same logits. With 7x7 pooling on 7x7 maps
+    (224x224 clips) that is the plain global average; on 8x8 maps (the
+    256x256 crops the checkpoints are tested on) the window positions
+    overlap, so border positions weigh half as much as inner ones.
+    """
+    if pool_size is None:
+        return x
+    shape = tuple(x.shape[1:4])
+    if any(s is not None and s < k for s, k in zip(shape, pool_size, strict=True)):
+        raise ValueError(
+            f"{family}: the head's average pool {pool_size} is larger than the "
+            f"last features {shape} (time, height, width): give longer or larger "
+            f"clips, or `head_pool_size=None` for a global average. "
+            f"Received: head_pool_size={pool_size}"
+        )
+    return keras.layers.AveragePooling3D(
+        pool_size, strides=(1, 1, 1), padding="valid", name=name
+    )(x)
+
+
+def stem_block(x, filters, time_kernel, prefix="", stem="resnet"):
+    """The ResNet stem of PySlowFast / PyTorchVideo (`create_res_basic_stem`).
+
+    `stem="resnet"`: (time_kernel, 7, 7) convolution, stride (1, 2, 2), padded
+    by `k // 2`, batch norm, ReLU, then a (1, 3, 3) max pool with stride
+    (1, 2, 2) and one pixel of padding. PyTorch pads the max pool with
+    -inf, this with zeros: the same after the ReLU (every window holds a
+    value >= 0). `stem="small"`: one (time_kernel, 3, 3) convolution with
+    stride 1, batch norm and ReLU. Layers are named `<prefix>conv1_conv`,
+    `<prefix>conv1_bn`, `<prefix>pool1_pool`...
+    """
     if stem == "small":
         # CIFAR-style: one 3x3 convolution, no spatial stride, no max pool.
         x = common.conv3d_torch_padding(
-            x, filters, (time_kernel, 3, 3), (1, 1, 1), f"{name}_conv1_conv"
+            x, filters, (time_kernel, 3, 3), (1, 1, 1), f"{prefix}conv1_conv"
         )
-        x = _batch_norm(x, f"{name}_conv1_bn")
-        return keras.layers.Activation("relu", name=f"{name}_conv1_relu")(x)
+        x = _batch_norm(x, f"{prefix}conv1_bn")
+        return keras.layers.Activation("relu", name=f"{prefix}conv1_relu")(x)
     x = common.conv3d_torch_padding(
-        x, filters, (time_kernel, 7, 7), (1, 2, 2), f"{name}_conv1_conv"
+        x, filters, (time_kernel, 7, 7), (1, 2, 2), f"{prefix}conv1_conv"
     )
-    x = _batch_norm(x, f"{name}_conv1_bn")
-    x = keras.layers.Activation("relu", name=f"{name}_conv1_relu")(x)
-    x = keras.layers.ZeroPadding3D(((0, 0), (1, 1), (1, 1)), name=f"{name}_pool1_pad")(
+    x = _batch_norm(x, f"{prefix}conv1_bn")
+    x = keras.layers.Activation("relu", name=f"{prefix}conv1_relu")(x)
+    x = keras.layers.ZeroPadding3D(((0, 0), (1, 1), (1, 1)), name=f"{prefix}pool1_pad")(
         x
     )
     return keras.layers.MaxPooling3D(
-        (1, 3, 3), strides=(1, 2, 2), name=f"{name}_pool1_pool"
+        (1, 3, 3), strides=(1, 2, 2), name=f"{prefix}pool1_pool"
     )(x)
 
 
@@ -149,6 +253,9 @@ def SlowFast(
     block="bottleneck",
     zero_init_residual=True,
     dropout_rate=0.5,
+    slow_sampling="stride",
+    head_pool_size=None,
+    res5_dilation=1,
 ):
     """Instantiates a SlowFast network (R50 4x16 by default), as PySlowFast.
 
@@ -212,14 +319,39 @@ def SlowFast(
             `ZERO_INIT_FINAL_BN`, the default). `False` starts it at one.
             Plain blocks have no residual and ignore it.
         dropout_rate: dropout before `predictions` (0.5 in PySlowFast).
+        slow_sampling: which input frames the slow pathway takes:
+            `"stride"` (default) every `alpha`-th frame from the first,
+            `ceil(T_fast / alpha)` frames (PySlowFast's data loader);
+            `"linspace"`: `T_fast // alpha` frames at
+            `torch.linspace(0, T_fast - 1, T_fast // alpha).long()`, as
+            PyTorchVideo's `PackPathway` samples them (of 32 frames with
+            alpha 4: 0, 4, 8, 13, 17, 22, 26, 31, not 0, 4, ..., 28), by a
+            `UniformTemporalSubsample` layer. `"linspace"` needs a known
+            `T_fast` divisible by `alpha`.
+        head_pool_size: `None` (default: global average pooling of each
+            pathway) or `((t, h, w), (t, h, w))`, the slow and fast kernels
+            of PyTorchVideo's head: an average pool with stride 1 and no
+            padding, then the global average (see `head_pool`). PyTorchVideo's
+            `slowfast_r50` uses `((8, 7, 7), (32, 7, 7))`: the same as the
+            global average on 32x224x224 clips, not on the 32x256x256 it is
+            tested on. Used with `include_top=True` and `pooling="avg"`.
+        res5_dilation: 1 (default), or the spatial dilation of the (1, 3, 3)
+            convolutions of res5, whose stride then becomes 1: PySlowFast's
+            AVA detection backbones use 2 (`SPATIAL_DILATIONS [[1, 1], [1, 1],
+            [1, 1], [2, 2]]`, `SPATIAL_STRIDES [[1, 1], [2, 2], [2, 2], [1,
+            1]]`), so the last features are 1/16 of the frame instead of
+            1/32. The weights have the same shapes: a model with dilation
+            loads the weights of one without. Needs four bottleneck stages.
 
     Input shape:
         `(batch, T_fast, height, width, channels)`.
 
     Output shape:
         `(batch, classes)` with `include_top=True`. Otherwise `[slow, fast]`,
-        `(batch, ceil(T_fast / alpha), H / S, W / S, 4 * 2**(stages - 1) *
-        base_filters)` and `(batch, T_fast, H / S, W / S, 4 * 2**(stages - 1)
+        `(batch, T_slow, H / S, W / S, 4 * 2**(stages - 1) *
+        base_filters)` (`T_slow = ceil(T_fast / alpha)`, with
+        `slow_sampling="linspace"` `T_fast / alpha`; `S = 16` with
+        `res5_dilation` > 1) and `(batch, T_fast, H / S, W / S, 4 * 2**(stages - 1)
         * beta * base_filters)` (with the defaults `S = 32` and
         `32 * base_filters` slow channels; plain blocks have no factor 4),
         or with `pooling` one vector per clip.
@@ -289,28 +421,53 @@ def SlowFast(
         )
     fusion_kernel = fusion_kernel or FUSION_KERNELS.get(alpha, 5)
     stages = len(stage_blocks)
+    if slow_sampling not in SLOW_SAMPLINGS:
+        raise ValueError(
+            f"{family}: `slow_sampling` must be one of {SLOW_SAMPLINGS}. "
+            f"Received: slow_sampling={slow_sampling!r}"
+        )
+    check_res5_dilation(res5_dilation, stages, block, family)
+    if head_pool_size is not None:
+        try:
+            slow_pool, fast_pool = head_pool_size
+        except (TypeError, ValueError):
+            slow_pool = fast_pool = ()
+        head_pool_size = (
+            check_pool_size(slow_pool, "head_pool_size", family),
+            check_pool_size(fast_pool, "head_pool_size", family),
+        )
+    strided_stages = stages if block == "plain" else stages - 1
+    if res5_dilation > 1:
+        strided_stages -= 1
     inputs, x = common.clip_input(
         input_shape,
         input_tensor,
         (32, 224, 224, 3),
         min_frames=alpha,
-        min_size=(4 if stem == "resnet" else 1)
-        * 2 ** (stages if block == "plain" else stages - 1),
+        min_size=(4 if stem == "resnet" else 1) * 2**strided_stages,
         name=family,
     )
     frames = x.shape[1]
+    if slow_sampling == "linspace" and (frames is None or frames % alpha):
+        raise ValueError(
+            f"{family}: slow_sampling='linspace' needs a known number of frames "
+            f"divisible by alpha={alpha}. Received: input_shape={tuple(x.shape[1:])}"
+        )
     if name is None:
         slow_frames = "" if frames is None else f"{-(-frames // alpha)}x"
         suffix = "plain" if block == "plain" else f"r{depth}"
         name = f"slowfast_{slow_frames}{tau}_{suffix}"
 
-    slow = keras.layers.MaxPooling3D(
-        (1, 1, 1), strides=(alpha, 1, 1), name="slow_sample"
-    )(x)
+    if slow_sampling == "linspace":
+        slow = UniformTemporalSubsample(frames // alpha, name="slow_sample")(x)
+    else:
+        slow = keras.layers.MaxPooling3D(
+            (1, 1, 1), strides=(alpha, 1, 1), name="slow_sample"
+        )(x)
     fast = x
     if stem is not None:
-        slow = _stem(slow, base_filters, SLOW_TIME_KERNELS[0], "slow", stem)
-        fast = _stem(fast, fast_filters, FAST_TIME_KERNELS[0], "fast", stem)
+        slow = stem_block(slow, base_filters, SLOW_TIME_KERNELS[0], "slow_", stem)
+        fast = stem_block(fast, fast_filters, FAST_TIME_KERNELS[0], "fast_", stem)
 
     def fuse(slow, fast, stage):
         return SlowFastLateral(
@@ -345,7 +502,8 @@ def SlowFast(
                     pool=last,
                 )
                 continue
-            stride = 2 if stage > 0 and index == 0 else 1
+            dilation = res5_dilation if stage == 3 else 1
+            stride = 2 if stage > 0 and index == 0 and dilation == 1 else 1
             slow = bottleneck_block(
                 slow,
                 base_filters * 2**stage,
@@ -353,6 +511,7 @@ def SlowFast(
                 SLOW_TIME_KERNELS[stage + 1],
                 f"slow_{prefix}",
                 zero_init_residual,
+                dilation,
             )
             fast = bottleneck_block(
                 fast,
@@ -361,6 +520,7 @@ def SlowFast(
                 FAST_TIME_KERNELS[stage + 1],
                 f"fast_{prefix}",
                 zero_init_residual,
+                dilation,
             )
         if stage < stages - 1:
             slow = fuse(slow, fast, f"conv{stage + 2}")
@@ -372,6 +532,9 @@ def SlowFast(
             else (keras.layers.GlobalAveragePooling3D)
         )
         kind = "max" if pool is keras.layers.GlobalMaxPooling3D else "avg"
+        if kind == "avg" and head_pool_size is not None:
+            slow = head_pool(slow, head_pool_size[0], "slow_head_pool", family)
+            fast = head_pool(fast, head_pool_size[1], "fast_head_pool", family)
         slow = pool(name=f"slow_{kind}_pool")(slow)
         fast = pool(name=f"fast_{kind}_pool")(fast)
         x = keras.layers.Concatenate(name="concat")([slow, fast])

@@ -210,3 +210,117 @@ def test_zero_init_residual():
     model = SlowFast(classes=3, zero_init_residual=False, **SMALL)
     assert gammas(model) == {1.0}
     assert model.count_params() == SlowFast(classes=3, **SMALL).count_params()
+
+
+def test_res5_dilation_keeps_res5_at_stride_16():
+    config = dict(TINY, input_shape=(8, 64, 64, 3))
+    plain = SlowFast(include_top=False, **config)
+    dilated = SlowFast(include_top=False, res5_dilation=2, **config)
+    # /32 without, /16 with (64 -> 2 and 4); same weights, same shapes.
+    assert [tuple(o.shape) for o in plain.outputs] == [
+        (None, 2, 2, 2, 512),
+        (None, 8, 2, 2, 64),
+    ]
+    assert [tuple(o.shape) for o in dilated.outputs] == [
+        (None, 2, 4, 4, 512),
+        (None, 8, 4, 4, 64),
+    ]
+    assert [w.shape for w in dilated.weights] == [w.shape for w in plain.weights]
+    conv = dilated.get_layer("slow_conv5_block1_2_conv")
+    assert conv.dilation_rate == (1, 2, 2) and conv.strides == (1, 1, 1)
+    assert dilated.get_layer("slow_conv5_block1_0_conv").strides == (1, 1, 1)
+    assert dilated.get_layer("slow_conv4_block1_2_conv").strides == (1, 2, 2)
+    # Padding = dilation: a 4x4 map stays 4x4 through the dilated 3x3.
+    assert dilated.get_layer("slow_conv5_block1_2_conv_pad").padding == (
+        (0, 0),
+        (2, 2),
+        (2, 2),
+    )
+    # 32x32 clips reach res5 at 2x2 only: still allowed (the minimum is 16).
+    SlowFast(
+        include_top=False, res5_dilation=2, **dict(TINY, input_shape=(8, 16, 16, 3))
+    )
+
+
+def test_res5_dilation_equals_a_numpy_dilated_convolution():
+    # One dilated conv layer of the model against a NumPy reference.
+    model = SlowFast(include_top=False, res5_dilation=2, **TINY)
+    conv = model.get_layer("slow_conv5_block1_2_conv")
+    pad = model.get_layer("slow_conv5_block1_2_conv_pad")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1, 1, 3, 3, conv.kernel.shape[-2])).astype("float32")
+    y = keras.ops.convert_to_numpy(conv(pad(x)))
+    kernel = keras.ops.convert_to_numpy(conv.kernel)[0]  # (3, 3, cin, cout)
+    padded = np.pad(x[0, 0], ((2, 2), (2, 2), (0, 0)))
+    expected = np.zeros((3, 3, kernel.shape[-1]), "float32")
+    for i in range(3):
+        for j in range(3):
+            for di in range(3):
+                for dj in range(3):
+                    expected[i, j] += padded[i + 2 * di, j + 2 * dj] @ kernel[di, dj]
+    np.testing.assert_allclose(y[0, 0], expected, rtol=1e-4, atol=1e-4)
+
+
+def test_linspace_slow_sampling_is_pack_pathway():
+    model = SlowFast(
+        include_top=False,
+        slow_sampling="linspace",
+        **dict(TINY, input_shape=(32, 32, 32, 3)),
+    )
+    sampler = keras.Model(model.input, model.get_layer("slow_sample").output)
+    clip = np.arange(32, dtype="float32").reshape(1, 32, 1, 1, 1) * np.ones(
+        (1, 32, 32, 32, 3), "float32"
+    )
+    slow = keras.ops.convert_to_numpy(sampler(clip))
+    # torch.linspace(0, 31, 8).long(), not every 4th frame (0, 4, ..., 28).
+    np.testing.assert_array_equal(slow[0, :, 0, 0, 0], [0, 4, 8, 13, 17, 22, 26, 31])
+    assert tuple(model.outputs[0].shape) == (None, 8, 1, 1, 512)
+
+
+def test_head_pool_size_averages_windows_then_positions():
+    config = dict(TINY, stem="small", input_shape=(8, 24, 24, 3))  # 3x3 at res5
+    model = SlowFast(
+        classes=3,
+        head_pool_size=((2, 2, 2), (8, 2, 2)),
+        classifier_activation=None,
+        **config,
+    )
+    pooled = SlowFast(
+        include_top=False,
+        pooling="avg",
+        head_pool_size=((2, 2, 2), (8, 2, 2)),
+        **config,
+    )
+    assert model.get_layer("slow_head_pool").pool_size == (2, 2, 2)
+    pooled.set_weights(model.get_weights()[: len(pooled.weights)])
+    clip = np.random.default_rng(0).standard_normal((1, 8, 24, 24, 3)).astype("float32")
+    pooled_out = keras.ops.convert_to_numpy(pooled(clip))
+    # The features before the head pool, pooled by hand: 2x2 windows of a 3x3
+    # map, stride 1 (4 windows), then their mean: corners weigh 1/16, edges
+    # 2/16, the centre 4/16.
+    slow_map = keras.Model(model.input, model.get_layer("slow_head_pool").input)(clip)
+    slow_map = keras.ops.convert_to_numpy(slow_map)[0]  # (2, 3, 3, 512)
+    weights = np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]], "float32") / 16
+    slow_expected = np.einsum("thwc,hw->c", slow_map, weights) / 2
+    np.testing.assert_allclose(pooled_out[0, :512], slow_expected, rtol=1e-5, atol=1e-6)
+    dense = model.get_layer("predictions")
+    logits = keras.ops.convert_to_numpy(model(clip))
+    kernel, bias = (keras.ops.convert_to_numpy(w) for w in dense.weights)
+    np.testing.assert_allclose(logits, pooled_out @ kernel + bias, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(res5_dilation=0), "res5_dilation"),
+        (dict(res5_dilation=2, stage_blocks=(1, 1, 1)), "four bottleneck"),
+        (dict(res5_dilation=2, block="plain"), "four bottleneck"),
+        (dict(slow_sampling="uniform"), "slow_sampling"),
+        (dict(slow_sampling="linspace", input_shape=(10, 32, 32, 3)), "divisible"),
+        (dict(head_pool_size=(8, 7, 7)), "head_pool_size"),
+        (dict(head_pool_size=((2, 7, 7), (8, 7, 7))), "larger than the last"),
+    ],
+)
+def test_bad_new_options_raise(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        SlowFast(**{**TINY, **kwargs})
