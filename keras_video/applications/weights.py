@@ -14,12 +14,19 @@ Files live in the Keras cache, `$KERAS_HOME/models` (default
 `~/.keras/models`), next to the files `keras.applications` downloads, so a
 preset works offline once its file is there.
 
-Presets (registered by the module of each family):
+Presets (registered by the module of each family, or by the converter table
+`pretrained.CONVERTERS`, whose entries `keras-video weights convert NAME`
+produces):
 
 - `InceptionI3D(weights="kinetics400")`: `i3d_kinetics400.weights.h5`, made by
   `keras-video weights convert i3d-kinetics400` (`inception_i3d.py`).
 - `I3D(weights="imagenet_inflated")`: the Keras ImageNet ResNet-50 file,
   inflated on load (`i3d.py`).
+- `R3D(weights="kinetics400")`, `MC3(...)`, `R2Plus1D(...)` (depth 18):
+  torchvision's KINETICS400_V1 weights, `r3d_18.weights.h5`,
+  `mc3_18.weights.h5`, `r2plus1d_18.weights.h5`, made by
+  `keras-video weights convert r3d_18` (`mc3_18`, `r2plus1d_18`;
+  `pretrained.py`, `convert_torchvision.py`).
 """
 
 import dataclasses
