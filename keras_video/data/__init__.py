@@ -30,12 +30,13 @@ _NAMES = {
     "random_clip": "samplers",
     "uniform_clips": "samplers",
     "write_motion_dataset": "synthetic",
+    "write_actor_dataset": "synthetic_actors",
     "video_dataset_from_tfrecords": "tfrecords",
     "write_tfrecords": "tfrecords",
     "VideoReader": "video",
     "write_video": "video",
 }
-_SUBMODULES = ("samplers", "synthetic", "transforms", "video")
+_SUBMODULES = ("samplers", "synthetic", "synthetic_actors", "transforms", "video")
 
 
 def __getattr__(name):
