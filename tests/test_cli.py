@@ -170,3 +170,21 @@ def test_bad_csv_line_and_missing_weights_are_one_line(tmp_path, capsys, monkeyp
     video.write_bytes(b"x")
     line = _one_error_line(capsys, ["predict", str(video)])
     assert "keras-video weights convert i3d-kinetics400" in line
+
+
+def test_weights_convert_errors_are_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    line = _one_error_line(capsys, ["weights", "convert", "r4d"])
+    assert "No converter named 'r4d'" in line and "r3d_18" in line
+    absent = tmp_path / "r3d_18-b3b3357e.pth"
+    line = _one_error_line(
+        capsys, ["weights", "convert", "r3d_18", "--from", str(absent)]
+    )
+    assert f"No checkpoint file at {absent}" in line
+    not_torch = tmp_path / "not_torch.pth"
+    not_torch.write_bytes(b"\x80\x02}q\x00.")
+    line = _one_error_line(
+        capsys, ["weights", "convert", "mc3_18", "--from", str(not_torch)]
+    )
+    assert "sha256" in line and "a90a0ba3" in line
+    assert not (tmp_path / "keras_home" / "models" / "mc3_18.weights.h5").exists()

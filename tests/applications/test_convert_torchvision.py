@@ -20,12 +20,9 @@ from keras_video.applications import (
     R3D,
     R2Plus1D,
     convert_torchvision,
-    pretrained,
     resnet3d,
 )
-from keras_video.applications import weights as weights_lib
 from keras_video.applications.torch_checkpoint import (
-    UnsafeCheckpointError,
     load_state_dict,
 )
 
@@ -221,128 +218,11 @@ def test_names_follow_torchvision_and_every_array_is_used(tmp_path):
         convert_torchvision.assign(wrong, model)
 
 
-# --- the converter table, the command and the preset -----------------------
-
-
-def _tiny_converter(path, name="tiny_r3d"):
-    """A registry entry for a width-4 R3D, pinned to the checkpoint at `path`."""
-
-    def build():
-        return R3D(base_filters=4, classes=400, input_shape=(None, None, None, 3))
-
-    return pretrained.Converter(
-        name=name,
-        family="r3d_18",
-        tag="kinetics400",
-        description="Tiny R3D test weights",
-        url="https://example.invalid/tiny_r3d-00000000.pth",
-        sha256=pretrained.sha256_of(path),
-        build=build,
-        assign=convert_torchvision.assign,
-        data_config=resnet3d.KINETICS400_DATA_CONFIG,
-    )
-
-
-def test_every_torchvision_entry_is_registered():
-    for arch in ("r3d_18", "mc3_18", "r2plus1d_18"):
-        converter = pretrained.CONVERTERS[arch]
-        assert converter.url.endswith(f"/{arch}-{converter.sha256}.pth")
-        assert converter.file.name == f"{arch}.weights.h5"
-        assert converter.get_data_config() is resnet3d.KINETICS400_DATA_CONFIG
-        preset = weights_lib.PRESETS[arch]["kinetics400"]
-        assert preset.file.command == f"keras-video weights convert {arch}"
-        assert preset.load == converter.load and converter.classes == 400
-    assert pretrained.CONVERTERS["i3d-kinetics400"].file.name == (
-        weights_lib.KINETICS400.name
-    )
-
-
-def test_cli_convert_from_local_copy_then_preset_loads(tmp_path, monkeypatch, capsys):
-    from keras_video import cli
-
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "home"))
-    reference = torch_model("r3d_18", 4, 400)
-    checkpoint = tmp_path / "tiny_r3d.pth"
-    torch.save(reference.state_dict(), checkpoint)
-    converter = _tiny_converter(checkpoint)
-    monkeypatch.setitem(pretrained.CONVERTERS, converter.name, converter)
-    monkeypatch.setitem(weights_lib.PRESETS, "r3d_18", {})
-    pretrained.register(converter)
-
-    # Offline, before converting: the error names the file and the command.
-    with pytest.raises(FileNotFoundError, match="keras-video weights convert tiny_r3d"):
-        R3D(base_filters=4, weights="kinetics400", input_shape=(8, 32, 32, 3))
-
-    assert cli.main(["weights", "convert", "tiny_r3d", "--from", str(checkpoint)]) == 0
-    output = tmp_path / "home" / "models" / "tiny_r3d.weights.h5"
-    assert output.is_file() and f"Wrote {output}" in capsys.readouterr().out
-    stamp = output.stat().st_mtime_ns
-    assert cli.main(["weights", "convert", "tiny_r3d", "--from", str(checkpoint)]) == 0
-    assert "Already converted" in capsys.readouterr().out
-    assert output.stat().st_mtime_ns == stamp  # idempotent: not rewritten
-
-    clip = np.random.default_rng(2).standard_normal((1, 8, 32, 32, 3)).astype("f4")
-    with torch.no_grad():
-        expected = reference(torch.from_numpy(clip).permute(0, 4, 1, 2, 3)).numpy()
-    model = R3D(
-        base_filters=4,
-        weights="kinetics400",
-        input_shape=(8, 32, 32, 3),
-        classifier_activation=None,
-    )
-    got = keras.ops.convert_to_numpy(model(clip, training=False))
-    assert np.abs(got - expected).max() < 1e-4
-    # A feature extractor gets its layers by name from the full network.
-    features = R3D(
-        base_filters=4,
-        weights="kinetics400",
-        include_top=False,
-        pooling="avg",
-        input_shape=(8, 32, 32, 3),
-    )
-    variance = features.get_layer("conv5_block2_2_bn").moving_variance
-    np.testing.assert_array_equal(
-        keras.ops.convert_to_numpy(variance),
-        reference.layer4[1].conv2[1].running_var.numpy(),
-    )
-
-
 def test_preset_needs_the_published_head():
     with pytest.raises(ValueError, match="classes` must be 400"):
         R2Plus1D(weights="kinetics400", classes=10)
     with pytest.raises(ValueError, match="presets"):
         R3D(depth=34, weights="kinetics400")
-
-
-def test_sha256_mismatch_and_malicious_checkpoint_are_refused(tmp_path, capsys):
-    import os
-    import pickle
-    import zipfile
-
-    marker = tmp_path / "pwned"
-
-    class System:
-        def __reduce__(self):
-            return (os.system, (f"touch {marker}",))
-
-    good = tmp_path / "good.pth"
-    torch.save({"fc.weight": torch.ones(1)}, good)
-    bad = tmp_path / "bad.pth"
-    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w") as dst:
-        for name in src.namelist():
-            data = src.read(name)
-            if name.endswith("data.pkl"):
-                data = pickle.dumps({"fc.weight": System()}, protocol=2)
-            dst.writestr(name, data)
-    output = tmp_path / "out.weights.h5"
-    for arch in ("r3d_18", "mc3_18", "r2plus1d_18"):
-        with pytest.raises(ValueError, match="sha256"):
-            pretrained.convert(arch, source=str(bad), output=str(output))
-        with pytest.raises(UnsafeCheckpointError, match="system"):
-            pretrained.convert(
-                arch, source=str(bad), output=str(output), verify_sha256=False
-            )
-    assert not marker.exists() and not output.exists()
 
 
 def test_preprocess_input_is_torchvision_normalisation():
