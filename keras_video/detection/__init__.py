@@ -29,16 +29,17 @@ NMS in NumPy):
 - `sliding_window_detections`: the sliding-window classification baseline;
   `plot_timeline`: predicted and true segments as a PNG.
 
-AVA-style spatio-temporal detection (NumPy only):
+AVA-style action detection (Keras models, every backend):
 
-- `ava_frame_map`: frame-mAP equal to the official AVA evaluator.
-- `read_ava_annotations`, `read_ava_detections`, `read_ava_proposals`,
-  `read_ava_excluded`, `read_ava_label_map`: AVA's files as `AVAAnnotation`,
-  `AVADetection`, `AVAProposal`, `AVAKeyframe` records and `{id: name}`;
-  `write_ava_csv`, `write_ava_label_map`; `group_by_keyframe`,
-  `keyframe_boxes`, `ava_keyframe_key`.
+- `ActionDetector(backbone, num_classes)`: the RoI action head of PySlowFast
+  on any zoo clip backbone built with `include_top=False`;
+  `SlowFastDetector(num_classes, input_shape, ...)`: the same on `SlowFast`.
+  Inputs `{"clip": (b, T, H, W, 3), "boxes": (b, N, 4)}`, boxes
+  `(x1, y1, x2, y2)` in pixels of the frames; outputs `(b, N, num_classes)`
+  sigmoid scores. `apply_roi_head`: the head on symbolic features.
 """
 
+from keras_video.detection.action_detector import ActionDetector, SlowFastDetector
 from keras_video.detection.annotations import (
     KNOWN_SUBSETS,
     TemporalAnnotation,
@@ -46,25 +47,7 @@ from keras_video.detection.annotations import (
     read_thumos_annotations,
     to_activitynet_ground_truth,
 )
-from keras_video.detection.ava import (
-    AVA_KEYFRAME_RANGE,
-    AVA_PROPOSAL_SCORE_THRESHOLD,
-    AVAAnnotation,
-    AVADetection,
-    AVAKeyframe,
-    AVAProposal,
-    ava_keyframe_key,
-    group_by_keyframe,
-    keyframe_boxes,
-    read_ava_annotations,
-    read_ava_detections,
-    read_ava_excluded,
-    read_ava_label_map,
-    read_ava_proposals,
-    write_ava_csv,
-    write_ava_label_map,
-)
-from keras_video.detection.ava_evaluation import ava_frame_map
+from keras_video.detection.ava_head import apply_roi_head
 from keras_video.detection.decoding import (
     class_nms,
     decode_detections,
@@ -104,23 +87,9 @@ from keras_video.detection.sliding_window import sliding_window_detections
 from keras_video.detection.timeline import plot_timeline
 
 __all__ = [
-    "AVA_KEYFRAME_RANGE",
-    "AVA_PROPOSAL_SCORE_THRESHOLD",
-    "AVAAnnotation",
-    "AVADetection",
-    "AVAKeyframe",
-    "AVAProposal",
-    "ava_frame_map",
-    "ava_keyframe_key",
-    "group_by_keyframe",
-    "keyframe_boxes",
-    "read_ava_annotations",
-    "read_ava_detections",
-    "read_ava_excluded",
-    "read_ava_label_map",
-    "read_ava_proposals",
-    "write_ava_csv",
-    "write_ava_label_map",
+    "ActionDetector",
+    "SlowFastDetector",
+    "apply_roi_head",
     "ACTIVITYNET_TIOU_THRESHOLDS",
     "DIoULoss",
     "KNOWN_SUBSETS",
