@@ -29,6 +29,15 @@ NMS in NumPy):
 - `sliding_window_detections`: the sliding-window classification baseline;
   `plot_timeline`: predicted and true segments as a PNG.
 
+AVA-style spatio-temporal detection (NumPy only):
+
+- `ava_frame_map`: frame-mAP equal to the official AVA evaluator.
+- `read_ava_annotations`, `read_ava_detections`, `read_ava_proposals`,
+  `read_ava_excluded`, `read_ava_label_map`: AVA's files as `AVAAnnotation`,
+  `AVADetection`, `AVAProposal`, `AVAKeyframe` records and `{id: name}`;
+  `write_ava_csv`, `write_ava_label_map`; `group_by_keyframe`,
+  `keyframe_boxes`, `ava_keyframe_key`.
+
 AVA-style action detection (Keras models, every backend):
 
 - `ActionDetector(backbone, num_classes)`: the RoI action head of PySlowFast
@@ -47,6 +56,25 @@ from keras_video.detection.annotations import (
     read_thumos_annotations,
     to_activitynet_ground_truth,
 )
+from keras_video.detection.ava import (
+    AVA_KEYFRAME_RANGE,
+    AVA_PROPOSAL_SCORE_THRESHOLD,
+    AVAAnnotation,
+    AVADetection,
+    AVAKeyframe,
+    AVAProposal,
+    ava_keyframe_key,
+    group_by_keyframe,
+    keyframe_boxes,
+    read_ava_annotations,
+    read_ava_detections,
+    read_ava_excluded,
+    read_ava_label_map,
+    read_ava_proposals,
+    write_ava_csv,
+    write_ava_label_map,
+)
+from keras_video.detection.ava_evaluation import ava_frame_map
 from keras_video.detection.ava_head import apply_roi_head
 from keras_video.detection.decoding import (
     class_nms,
@@ -90,6 +118,23 @@ __all__ = [
     "ActionDetector",
     "SlowFastDetector",
     "apply_roi_head",
+    "AVA_KEYFRAME_RANGE",
+    "AVA_PROPOSAL_SCORE_THRESHOLD",
+    "AVAAnnotation",
+    "AVADetection",
+    "AVAKeyframe",
+    "AVAProposal",
+    "ava_frame_map",
+    "ava_keyframe_key",
+    "group_by_keyframe",
+    "keyframe_boxes",
+    "read_ava_annotations",
+    "read_ava_detections",
+    "read_ava_excluded",
+    "read_ava_label_map",
+    "read_ava_proposals",
+    "write_ava_csv",
+    "write_ava_label_map",
     "ACTIVITYNET_TIOU_THRESHOLDS",
     "DIoULoss",
     "KNOWN_SUBSETS",
