@@ -486,6 +486,74 @@ def write_ava_label_map(path, label_map):
     return path
 
 
+def to_ava_detections(video_ids, timestamps, boxes, box_mask, scores, class_ids):
+    """A detector's outputs on keyframes as AVA detection rows.
+
+    One `AVADetection` per real box (`box_mask` 1) and class, with the box
+    as the file has it (normalised, e.g. the `"source_boxes"` metadata of
+    `keras_video.data.ava_dataset`): the input of `ava_frame_map`. The
+    official evaluator keeps the 50 best rows per keyframe.
+
+    Args:
+        video_ids: `(B,)` str (or bytes, as tf.data gives them).
+        timestamps: `(B,)` int seconds.
+        boxes: `(B, N, 4)` normalised `x1, y1, x2, y2`.
+        box_mask: `(B, N)`, nonzero for a real box.
+        scores: `(B, N, C)` per-class scores (sigmoid outputs).
+        class_ids: `(C,)` the action id of each score column.
+
+    Returns:
+        a list of `AVADetection`, keyframe by keyframe, box by box, class by
+        class.
+
+    Example:
+
+    ```python
+    for features, labels, box_mask, meta in dataset:  # with_metadata=True
+        rows += to_ava_detections(meta["video_id"], meta["timestamp"],
+                                  meta["source_boxes"], box_mask,
+                                  model.predict_on_batch(features), class_ids)
+    ava_frame_map(label_map, "val.csv", rows)
+    ```
+    """
+    boxes = np.asarray(boxes, dtype=np.float64)
+    box_mask = np.asarray(box_mask)
+    scores = np.asarray(scores, dtype=np.float64)
+    class_ids = [int(c) for c in class_ids]
+    if boxes.ndim != 3 or scores.shape[:2] != boxes.shape[:2]:
+        raise ValueError(
+            "`boxes` must be (B, N, 4) and `scores` (B, N, C). Received: "
+            f"boxes.shape={boxes.shape}, scores.shape={scores.shape}"
+        )
+    if scores.shape[2] != len(class_ids) or box_mask.shape != boxes.shape[:2]:
+        raise ValueError(
+            "`scores` needs one column per class id and `box_mask` (B, N). "
+            f"Received: scores.shape={scores.shape}, {len(class_ids)} class_ids, "
+            f"box_mask.shape={box_mask.shape}"
+        )
+    video_ids = [
+        v.decode() if isinstance(v, bytes) else str(v)
+        for v in np.asarray(video_ids).reshape(-1).tolist()
+    ]
+    timestamps = [int(t) for t in np.asarray(timestamps).reshape(-1).tolist()]
+    if len(video_ids) != len(boxes) or len(timestamps) != len(boxes):
+        raise ValueError(
+            "`video_ids` and `timestamps` need one entry per keyframe. Received: "
+            f"{len(video_ids)} and {len(timestamps)} for {len(boxes)} keyframes"
+        )
+    rows = []
+    for b, (video_id, timestamp) in enumerate(zip(video_ids, timestamps, strict=True)):
+        for n in np.flatnonzero(box_mask[b]):
+            box = tuple(float(v) for v in boxes[b, n])
+            rows.extend(
+                AVADetection(
+                    video_id, timestamp, *box, action_id, float(scores[b, n, c])
+                )
+                for c, action_id in enumerate(class_ids)
+            )
+    return rows
+
+
 # ------------------------------------------------------------------ grouping
 
 

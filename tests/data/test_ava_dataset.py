@@ -286,3 +286,30 @@ def test_errors_name_the_video_file_and_line(tmp_path):
         ava_dataset(tmp_path, [("v", 1, 0, 0, 1, 1, "x")], [1], keyframe_range=None)
     with pytest.raises(ValueError, match="`keyframe_range` must be"):
         ava_dataset(tmp_path, rows_for("v", 1, [1]), [1], keyframe_range=(5, 2))
+
+
+def test_true_labels_as_scores_give_frame_map_one(tmp_path):
+    # Dataset -> to_ava_detections -> ava_frame_map: scoring each box with
+    # its own labels ranks every true action (score 1) above every other
+    # row (score 0), so every AP is 1 (the file boxes come back exactly).
+    from keras_video import detection
+    from keras_video.data.synthetic_actors import write_actor_dataset
+
+    write_actor_dataset(tmp_path, 3, seed=0, num_frames=24, fps=8, image_size=(32, 32),
+                        actor_size=(6, 9), validation_split=0.0)  # fmt: skip
+    ds = ava_dataset(
+        tmp_path / "videos", tmp_path / "train.csv", tmp_path / "label_map.pbtxt",
+        keyframe_range=None, clip_length=2, image_size=(32, 32), seed=0,
+        batch_size=4, with_metadata=True,
+    )  # fmt: skip
+    rows = []
+    for _, labels, mask, meta in ds:
+        rows += detection.to_ava_detections(
+            meta["video_id"], meta["timestamp"], meta["source_boxes"], mask,
+            labels, ds.class_ids,
+        )  # fmt: skip
+    result = detection.ava_frame_map(
+        tmp_path / "label_map.pbtxt", tmp_path / "train.csv", rows
+    )
+    assert result["mAP"] == 1.0
+    assert sum(1 for ap in result["per_class_AP"].values() if ap == 1.0) >= 3

@@ -199,3 +199,25 @@ def test_keyframe_key_is_the_official_format():
     assert detection.ava_keyframe_key("abc", 902) == "abc,0902"
     assert detection.ava_keyframe_key("abc", "0005") == "abc,0005"
     assert detection.ava_keyframe_key("abc", 12345) == "abc,12345"
+
+
+def test_to_ava_detections():
+    boxes = np.array(
+        [[[0.1, 0.2, 0.3, 0.4], [0, 0, 0, 0]], [[0.5, 0.5, 1, 1], [0, 0, 1, 1]]]
+    )
+    mask = np.array([[1.0, 0.0], [1.0, 1.0]])
+    scores = np.arange(12, dtype=np.float32).reshape(2, 2, 3) / 10
+    rows = detection.to_ava_detections(
+        np.array([b"v", b"w"]), np.array([902, 903]), boxes, mask, scores, [1, 4, 80]
+    )
+    assert rows[:3] == [
+        AVADetection("v", 902, 0.1, 0.2, 0.3, 0.4, 1, 0.0),
+        AVADetection("v", 902, 0.1, 0.2, 0.3, 0.4, 4, np.float32(0.1)),
+        AVADetection("v", 902, 0.1, 0.2, 0.3, 0.4, 80, np.float32(0.2)),
+    ]  # the padded box of "v" gives no row
+    assert (
+        len(rows) == 9 and rows[3].video_id == "w" and rows[3].score == np.float32(0.6)
+    )
+    assert [r.action_id for r in rows[-3:]] == [1, 4, 80]
+    with pytest.raises(ValueError, match="one column per class id"):
+        detection.to_ava_detections(["v", "w"], [1, 2], boxes, mask, scores, [1, 4])
