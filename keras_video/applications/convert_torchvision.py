@@ -86,16 +86,21 @@ def assign(state_dict, model):
     )
 
 
+# The converters' full networks output logits, as torchvision's do (the
+# activation holds no weights, so the file loads into either).
+_FULL = dict(depth=18, classes=400, input_shape=(None, None, None, 3))
+
+
 def build_r3d_18():
-    """`R3D(depth=18)` with torchvision's 400-class head (random weights)."""
-    return resnet3d.R3D(depth=18, classes=400, input_shape=(None, None, None, 3))
+    """`R3D(depth=18)`, torchvision's 400-class head, logits (random weights)."""
+    return resnet3d.R3D(classifier_activation=None, **_FULL)
 
 
 def build_mc3_18():
-    """`MC3(depth=18)` with torchvision's 400-class head (random weights)."""
-    return resnet3d.MC3(depth=18, classes=400, input_shape=(None, None, None, 3))
+    """`MC3(depth=18)`, torchvision's 400-class head, logits (random weights)."""
+    return resnet3d.MC3(classifier_activation=None, **_FULL)
 
 
 def build_r2plus1d_18():
-    """`R2Plus1D(depth=18)` with torchvision's 400-class head (random weights)."""
-    return resnet3d.R2Plus1D(depth=18, classes=400, input_shape=(None, None, None, 3))
+    """`R2Plus1D(depth=18)`, torchvision's 400-class head, logits (random weights)."""
+    return resnet3d.R2Plus1D(classifier_activation=None, **_FULL)
