@@ -38,8 +38,18 @@ AVA-style spatio-temporal detection (NumPy only):
   `write_ava_csv`, `write_ava_label_map`; `group_by_keyframe`,
   `keyframe_boxes`, `ava_keyframe_key`; `to_ava_detections`: a detector's
   per-box scores as detection rows.
+
+AVA-style action detection (Keras models, every backend):
+
+- `ActionDetector(backbone, num_classes)`: the RoI action head of PySlowFast
+  on any zoo clip backbone built with `include_top=False`;
+  `SlowFastDetector(num_classes, input_shape, ...)`: the same on `SlowFast`.
+  Inputs `{"clip": (b, T, H, W, 3), "boxes": (b, N, 4)}`, boxes
+  `(x1, y1, x2, y2)` in pixels of the frames; outputs `(b, N, num_classes)`
+  sigmoid scores. `apply_roi_head`: the head on symbolic features.
 """
 
+from keras_video.detection.action_detector import ActionDetector, SlowFastDetector
 from keras_video.detection.annotations import (
     KNOWN_SUBSETS,
     TemporalAnnotation,
@@ -67,6 +77,7 @@ from keras_video.detection.ava import (
     write_ava_label_map,
 )
 from keras_video.detection.ava_evaluation import ava_frame_map
+from keras_video.detection.ava_head import apply_roi_head
 from keras_video.detection.decoding import (
     class_nms,
     decode_detections,
@@ -106,6 +117,9 @@ from keras_video.detection.sliding_window import sliding_window_detections
 from keras_video.detection.timeline import plot_timeline
 
 __all__ = [
+    "ActionDetector",
+    "SlowFastDetector",
+    "apply_roi_head",
     "AVA_KEYFRAME_RANGE",
     "AVA_PROPOSAL_SCORE_THRESHOLD",
     "AVAAnnotation",
