@@ -227,7 +227,7 @@ def _add_features(subparsers):
 
 
 def _cmd_train(args):
-    from keras_video.training import apply_overrides, load_recipe, train
+    from keras_video.training import apply_overrides, load_recipe, tasks
 
     recipe = load_recipe(args.recipe)
     overrides = list(args.overrides)
@@ -239,7 +239,7 @@ def _cmd_train(args):
     output = args.output or os.path.join(
         "runs", os.path.splitext(os.path.basename(args.recipe))[0]
     )
-    result = train(
+    result = tasks.trainer(recipe.task)(
         recipe,
         args.data,
         output,
@@ -248,8 +248,14 @@ def _cmd_train(args):
         evaluate=not args.no_eval,
     )
     print(f"model: {result['model_path']}  (precision {result['policy']})")
-    if result["eval"] is not None:
-        e = result["eval"]
+    e = result["eval"]
+    if e is not None and recipe.task == "localization":
+        from keras_video.training.localization import format_scores
+
+        p = e["protocol"]
+        print(f"{p['num_videos']} {p['subset']} videos, {p['metric']}")
+        print(format_scores(e))
+    elif e is not None:
         print(
             f"video top-1 {e['top1']:.4f}  top-5 {e['top5']:.4f}  "
             f"({e['num_videos']} videos x {e['num_clips']} clips x "
@@ -267,7 +273,12 @@ def _add_train(subparsers):
         "`key=value` override recipe fields (model_args.NAME=value for the model).",
     )
     p.add_argument("recipe", help="recipe .py file, module, or recipe name")
-    p.add_argument("--data", required=True, help="class folders, or train/ + val/")
+    p.add_argument(
+        "--data",
+        required=True,
+        help="class folders, or train/ + val/ (classification); videos and "
+        "annotations.json (localization)",
+    )
     p.add_argument("--output", help="run folder (default runs/<recipe name>)")
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)

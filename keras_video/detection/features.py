@@ -303,8 +303,10 @@ def _save_json(path, value):
     write_atomic(path, json.dumps(value, indent=1).encode("utf-8"))
 
 
-def build_backbone(model, weights=None, input_shape=(16, 224, 224, 3)):
-    """A clip backbone with `include_top=False, pooling="avg"`.
+def build_backbone(
+    model, weights=None, input_shape=(16, 224, 224, 3), pooling="avg", **kwargs
+):
+    """A clip backbone with `include_top=False` and global pooling.
 
     Args:
         model: a name of `keras_video.applications.MODELS` (`"inception_i3d"`,
@@ -312,9 +314,11 @@ def build_backbone(model, weights=None, input_shape=(16, 224, 224, 3)):
             `keras.applications` arguments.
         weights: the constructor's `weights` (`None`, a preset, a path).
         input_shape: `(frames, height, width, 3)`.
+        pooling: `"avg"` or `"max"` over time and space.
+        **kwargs: other constructor arguments (widths, depth).
 
     Returns:
-        the `keras.Model`.
+        the `keras.Model`, `(batch, *input_shape)` -> `(batch, C)`.
 
     Raises:
         ValueError: an unknown name, or a function that cannot be imported.
@@ -340,8 +344,9 @@ def build_backbone(model, weights=None, input_shape=(16, 224, 224, 3)):
     return constructor(
         include_top=False,
         weights=weights,
-        pooling="avg",
+        pooling=pooling,
         input_shape=tuple(input_shape),
+        **kwargs,
     )
 
 

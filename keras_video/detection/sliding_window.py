@@ -4,7 +4,12 @@ Before anchor-free localisers, actions were found by classifying windows of
 several lengths slid over the video (Shou et al., S-CNN, 2016) and keeping
 the best windows with NMS. Here the windows are scored from per-snippet
 class probabilities (a snippet classifier run over the video): a window's
-score for class `c` is the mean probability of `c` over its snippets.
+score for class `c` is the mean probability of `c` over its snippets, minus
+(with `context > 0`) the mean over the snippets just outside it, `context`
+times its length on each side, clipped at 0. The context term is the
+simplest form of SSN's completeness (Zhao et al. 2017): without it, every
+window inside an action scores as high as the window that fits it, and the
+short ones flood the ranking.
 """
 
 import numpy as np
@@ -17,6 +22,7 @@ def sliding_window_detections(
     times,
     window_lengths=(4, 8, 16, 32),
     overlap=0.5,
+    context=0.0,
     method="soft_nms",
     iou_threshold=0.5,
     sigma=0.5,
@@ -33,6 +39,9 @@ def sliding_window_detections(
         window_lengths: window lengths in snippets; longer than the video:
             one window over the whole video.
         overlap: fraction of a window shared with the next one, in `[0, 1)`.
+        context: `>= 0`; the length of the context on each side of a window,
+            as a fraction of the window's (cut at the video's ends; no
+            context left there counts as probability 0).
         method, iou_threshold, sigma, min_score, max_detections: as
             `keras_video.detection.class_nms`.
 
@@ -61,6 +70,8 @@ def sliding_window_detections(
         )
     if not 0.0 <= float(overlap) < 1.0:
         raise ValueError(f"`overlap` must be in [0, 1). Received: overlap={overlap}")
+    if float(context) < 0:
+        raise ValueError(f"`context` must be >= 0. Received: context={context}")
     if not window_lengths or min(int(w) for w in window_lengths) < 1:
         raise ValueError(
             f"`window_lengths` must be positive ints. Received: {window_lengths!r}"
@@ -79,7 +90,13 @@ def sliding_window_detections(
         if starts[-1] != num_snippets - length:  # the video's end is covered too
             starts = np.append(starts, num_snippets - length)
         ends = starts + length
-        scores.append((cumulative[ends] - cumulative[starts]) / length)
+        window = (cumulative[ends] - cumulative[starts]) / length
+        if float(context) > 0:
+            side = max(1, int(round(float(context) * length)))
+            before = cumulative[starts] - cumulative[np.maximum(starts - side, 0)]
+            after = cumulative[np.minimum(ends + side, num_snippets)] - cumulative[ends]
+            window = np.maximum(window - (before + after) / (2 * side), 0.0)
+        scores.append(window)
         segments.append(
             np.stack(
                 [times[starts] - stride / 2, times[ends - 1] + stride / 2], axis=-1

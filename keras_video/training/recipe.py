@@ -21,6 +21,9 @@ import importlib
 import importlib.util
 import json
 import os
+import typing
+
+from keras_video.training import tasks
 
 
 @dataclasses.dataclass
@@ -71,6 +74,8 @@ class Recipe:
     seed: int = 1337
     eval_num_clips: int = 3
     eval_num_crops: int = 1
+
+    task: typing.ClassVar[str] = "classification"
 
     def replace(self, **changes):
         return dataclasses.replace(self, **changes)
@@ -128,41 +133,47 @@ def _parse_value(text):
 
 
 def apply_overrides(recipe, overrides):
-    """`recipe` with `key=value` strings applied.
+    """`recipe` (any recipe dataclass) with `key=value` strings applied.
 
     Values are Python literals (`3e-4`, `(64, 64)`, `True`) or plain strings;
-    `model_args.name=value` sets one constructor argument.
+    `model_args.name=value` sets one key of a dict field (the constructor's
+    arguments).
 
     Raises:
         ValueError: an unknown key or a malformed override.
     """
-    fields = {f.name for f in dataclasses.fields(Recipe)}
+    fields = {f.name: getattr(recipe, f.name) for f in dataclasses.fields(recipe)}
     changes = {}
-    model_args = dict(recipe.model_args)
     for item in overrides or ():
         if "=" not in item:
             raise ValueError(f"Overrides are `key=value`. Received: {item!r}")
         key, text = item.split("=", 1)
         key = key.strip().replace("-", "_")
         value = _parse_value(text.strip())
-        if key.startswith("model_args."):
-            model_args[key.split(".", 1)[1]] = value
-        elif key in fields:
-            if key in ("image_size", "rescale") and isinstance(value, list):
+        head, _, name = key.partition(".")
+        current = fields.get(head)
+        if name and isinstance(current, dict):
+            changes.setdefault(head, dict(current))[name] = value
+        elif not name and head in fields:
+            if isinstance(current, tuple) and isinstance(value, list):
                 value = tuple(value)
-            if key == "image_size" and isinstance(value, int):
+            if head == "image_size" and isinstance(value, int):
                 value = (value, value)
             changes[key] = value
         else:
+            dict_keys = [
+                f"{k}.<name>" for k, v in fields.items() if isinstance(v, dict)
+            ]
             raise ValueError(
-                f"Unknown recipe key {key!r}. Known keys: {sorted(fields)} and "
-                "model_args.<name>."
+                f"Unknown recipe key {key!r}. Known keys: {sorted(fields)}"
+                + (f" and {', '.join(dict_keys)}." if dict_keys else ".")
             )
-    return dataclasses.replace(recipe, model_args=model_args, **changes)
+    return dataclasses.replace(recipe, **changes)
 
 
 def load_recipe(spec):
-    """A `Recipe` from a recipe file, module, or saved `recipe.json`.
+    """A recipe (`Recipe`, `LocalizationRecipe`, ...) from a recipe file,
+    module, or saved `recipe.json`.
 
     Args:
         spec: a path to a `.py` file defining `config()`, a path to a
@@ -175,7 +186,11 @@ def load_recipe(spec):
     """
     spec = os.fspath(spec)
     if spec.endswith(".json") and os.path.isfile(spec):
-        return Recipe.load_json(spec)
+        with open(spec) as f:
+            config = json.load(f)
+        return tasks.recipe_class(config.pop("task", "classification")).from_dict(
+            config
+        )
     path = spec if os.path.isfile(spec) else None
     if path is None:
         for root in (
@@ -204,6 +219,10 @@ def load_recipe(spec):
                 f"recipes/*/{spec}.py under {os.getcwd()}."
             ) from None
     recipe = module.config()
-    if not isinstance(recipe, Recipe):
-        raise ValueError(f"{spec}: config() must return a Recipe. Received: {recipe!r}")
+    if getattr(recipe, "task", None) not in tasks.TASKS:
+        raise ValueError(
+            f"{spec}: config() must return a recipe of a task in "
+            f"{sorted(tasks.TASKS)} (a Recipe, a LocalizationRecipe). "
+            f"Received: {recipe!r}"
+        )
     return recipe

@@ -70,3 +70,30 @@ def test_timeline_png(tmp_path):
     assert image is not None and image.shape[0] > 50 and image.std() > 0
     with pytest.raises(ValueError, match="at least one video"):
         detection.plot_timeline(str(tmp_path / "u.png"), [], ["left"])
+
+
+def test_context_ranks_the_window_that_fits_first():
+    probs = np.zeros((16, 1))
+    probs[4:12, 0] = 1.0  # the action: snippets 4-11
+    times = np.arange(16) + 0.5
+    plain = detection.sliding_window_detections(
+        probs, times, window_lengths=(4, 8), overlap=0.75, method="none",
+        max_detections=None,
+    )  # fmt: skip
+    # Without context, every window inside the action scores 1: [4, 8),
+    # [5, 9), ..., [8, 12) (length 4, hop 1) and [4, 12) (length 8, hop 2).
+    assert np.sum(plain["scores"] == 1.0) == 6
+    found = detection.sliding_window_detections(
+        probs, times, window_lengths=(4, 8), overlap=0.75, context=0.5,
+        method="none", max_detections=None,
+    )  # fmt: skip
+    # With context 0.5 only [4, 12) (4 empty snippets on each side) keeps 1;
+    # [4, 8) has 2 context snippets on each side, 2 of the 4 in the action:
+    # 1 - 2/4.
+    np.testing.assert_allclose(found["segments"][0], [4, 12])
+    assert found["scores"][0] == pytest.approx(1.0)
+    assert found["scores"][1] <= 0.5 + 1e-9
+    index = np.flatnonzero((found["segments"] == [4, 8]).all(axis=1))[0]
+    assert found["scores"][index] == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="context"):
+        detection.sliding_window_detections(probs, times, context=-1)
