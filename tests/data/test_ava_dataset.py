@@ -268,8 +268,33 @@ def test_fits_a_keras_model_with_box_mask_as_sample_weight(tmp_path):
     scores = keras.layers.Dense(3, activation="sigmoid")(per_box)
     model = keras.Model({"clip": clip, "boxes": boxes}, scores)
     model.compile("sgd", "binary_crossentropy")
-    history = model.fit(ds, epochs=1, verbose=0)
+    history = model.fit(ds, epochs=1, verbose=0, shuffle=False)
     assert np.isfinite(history.history["loss"][0])
+
+
+def test_elements_feed_the_slowfast_detector(tmp_path):
+    # The inputs of detection.SlowFastDetector as they are: pixel boxes of
+    # the frames, zero rows for padding (scored 0 by the detector).
+    import keras
+
+    from keras_video import detection
+
+    two_boxes_video(tmp_path / "v.mp4")
+    ds = ava_dataset(
+        tmp_path, rows_for("v", 2, range(1, 9)), [1, 2, 3], keyframe_range=None,
+        clip_length=4, image_size=(32, 32), augment=True, seed=0, batch_size=8,
+    )  # fmt: skip
+    model = detection.SlowFastDetector(
+        num_classes=3, input_shape=(4, 32, 32, 3), max_boxes=ds.max_boxes,
+        base_filters=8, stage_blocks=(1, 1), stem=None, block="plain", alpha=2,
+        beta=1 / 4, fusion_kernel=3,
+    )  # fmt: skip
+    features, labels, mask = next(iter(ds))
+    scores = keras.ops.convert_to_numpy(model(features))
+    assert scores.shape == (8, 2, 3)
+    assert (mask.numpy() == 0).any() and not scores[mask.numpy() == 0].any()
+    loss = keras.losses.BinaryCrossentropy()(labels, scores, sample_weight=mask)
+    assert np.isfinite(keras.ops.convert_to_numpy(loss))
 
 
 def test_errors_name_the_video_file_and_line(tmp_path):
