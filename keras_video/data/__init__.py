@@ -11,7 +11,6 @@ import importlib
 _NAMES = {
     "ClipSettings": "clip_settings",
     "SkippedFiles": "clip_loader",
-    "KeyframeLoader": "ava_dataset",
     "ava_dataset": "ava_dataset",
     "crop_and_flip_boxes": "ava_dataset",
     "aggregate_video_predictions": "datasets",
