@@ -1,22 +1,24 @@
 """Temporal action localisation on the synthetic long-video set.
 
-    python -m keras_video.data.synthetic  # (see below for the data)
-    keras-video train recipes/localization/synthetic_actionformer.py \\
-        --data DIR --output runs/localization
+Data (128 videos, about 30 s to write):
+`python -c "from keras_video.data.synthetic import write_localization_dataset as w;
+w('localization', num_videos=128, seed=0)"`, then
+`keras-video train recipes/localization/synthetic_actionformer.py --data localization`.
 
-The data: `keras_video.data.synthetic.write_localization_dataset(DIR,
-num_videos=64, seed=0)` writes 64 videos of 160 frames (32x32, 10 fps) on a
-static textured background with 1-3 actions each (a shape moving left, right,
-up or down for 1.6-4.8 s), 48 training and 16 validation videos, and their
-ActivityNet-style `annotations.json`.
+The data: 128 videos of 160 frames (32x32, 10 fps) on a static textured
+background, each with 1-3 actions (a shape moving left, right, up or down for
+1.6-4.8 s); 96 training and 32 validation videos, and their ActivityNet-style
+`annotations.json`.
 
-The run (`keras_video.training.localization`): a tiny R3D is trained as a
-snippet classifier (8-frame snippets every 2nd frame, 4 actions +
-background), its max-pooled features of every video are resampled to 64 steps
-(one step = 2 frames), an ActionFormer-style `TemporalLocalizer` (4 levels,
-64 channels) is trained on them, and both the localiser and the
-sliding-window baseline (windows of 2-16 snippets, Soft-NMS) are scored with
-the ActivityNet mAP at tIoU 0.3-0.7 on the validation videos.
+The run (`keras_video.training.localization`): the registry's tiny early
+fusion CNN (max-pooled) is trained as a snippet classifier (8-frame snippets
+every 2nd frame, 4 actions + background); its features of every video are
+resampled to 64 steps; an ActionFormer-style `TemporalLocalizer` (4 levels,
+64 channels) is trained on them; the localiser and the sliding-window
+baseline (windows of 4-32 snippets, overlap 0.75, the snippet classifier's
+mean class probability less its mean in the window's context, Soft-NMS) are
+scored with the ActivityNet mAP at tIoU 0.3-0.7 on the validation videos.
+Figures: `docs/api/detection.md`.
 """
 
 from keras_video.training.localization import LocalizationRecipe
