@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from keras_video import applications, detection
-from keras_video.detection.ava_head import MaskPaddedBoxes, RoIFeatures
 from tests.conftest import ROOT
 from tests.helpers import sigmoid
 from tests.layers.test_roi_align import roi_align_reference
@@ -184,24 +183,6 @@ def test_padded_rows_carry_no_gradient():
     model.train_on_batch(x, y)
     kernel = model.get_layer("predictions").get_weights()[0]
     assert not np.array_equal(kernel, start[names.index("predictions/kernel")])
-
-
-def test_layers_config_and_bad_inputs():
-    layer = RoIFeatures((3, 2), spatial_scale=0.5, sampling_ratio=2, aligned=False)
-    clone = RoIFeatures.from_config(layer.get_config())
-    assert clone.get_config() == layer.get_config()
-    assert clone.roi_align.output_size == (3, 2)
-    features = np.random.default_rng(7).random((2, 3, 6, 7, 4), dtype=np.float32)
-    boxes = np.array([[[1, 1, 9, 11], [-1, -1, -1, -1]]] * 2, "float32")
-    got = keras.ops.convert_to_numpy(layer([features, boxes]))
-    expected = roi_align_reference(
-        features.mean(axis=1), boxes, (3, 2), 0.5, 2, False
-    ).max(axis=(2, 3))
-    np.testing.assert_allclose(got, expected, atol=1e-5)
-    with pytest.raises(ValueError, match="frames, height"):
-        RoIFeatures()([features[:, 0], boxes])
-    with pytest.raises(ValueError, match="scores, boxes"):
-        MaskPaddedBoxes()(features)
 
 
 def test_bad_arguments():
