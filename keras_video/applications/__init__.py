@@ -17,6 +17,7 @@ from keras_video.applications.recurrent_cnn import RecurrentCNN
 from keras_video.applications.registry import MODELS, build_tiny, list_models
 from keras_video.applications.resnet3d import MC3, R3D, R2Plus1D
 from keras_video.applications.single_frame import SingleFrame
+from keras_video.applications.slow import Slow
 from keras_video.applications.slowfast import SlowFast
 from keras_video.applications.two_stream import TwoStream, TwoStreamI3D
 
@@ -33,6 +34,7 @@ __all__ = [
     "R3D",
     "RecurrentCNN",
     "SingleFrame",
+    "Slow",
     "SlowFast",
     "SlowFusion",
     "TwoStream",

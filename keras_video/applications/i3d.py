@@ -19,14 +19,33 @@ Every other layer keeps its 2D kernel (time kernel 1). Inflated kernels are the
 2D kernels divided by the time kernel (`mode="mean"`), temporal padding repeats
 edge frames, and the non-local blocks start as the identity, so a clip that
 repeats one frame gives the 2D ResNet-50's features on that frame.
+
+`I3D(architecture="pytorchvideo")` is instead PyTorchVideo's `i3d_r50` (the
+network of its Kinetics-400 checkpoint, `weights="kinetics400"`), built by
+`slow.PyTorchVideoResNet`: the same temporal kernels in the same blocks, but
+the stride on the 3x3 convolution of a block (and no convolution biases,
+batch norm epsilon 1e-5, zero temporal padding), conv1's max pool (1, 3, 3)
+without temporal stride, and pool2 a (2, 1, 1) max pool with stride 2.
 """
 
 import keras
 
-from keras_video.applications import common
+from keras_video.applications import common, slow
 from keras_video.applications import weights as weights_lib
 from keras_video.applications.inflate import inflate, inflate_weights, walk_graph
+from keras_video.applications.slowfast import check_preset_architecture
 from keras_video.layers import NonLocal
+
+ARCHITECTURES = ("inflated", "pytorchvideo")
+# The data settings of PyTorchVideo's `i3d_r50` Kinetics-400 checkpoint
+# (I3D_8x8_R50.pyth, trained and tested with PySlowFast as `slow_r50`): 8
+# frames, one every 8 (at 30 fps), short side 256, 3 crops of 256x256 x 10
+# clips, `x / 255` normalised by mean 0.45 and std 0.225 (`preprocess_input`).
+KINETICS400_DATA_CONFIG = dict(slow.KINETICS400_DATA_CONFIG)
+KINETICS400_ARCHITECTURE = {"base_filters": 64, "non_local": False}
+# PyTorchVideo's `create_resnet` default head pool, which `i3d_r50` keeps.
+KINETICS400_HEAD_POOL_SIZE = (4, 7, 7)
+preprocess_input = slow.preprocess_input
 
 # First 1x1 conv of these bottlenecks becomes 3x1x1.
 _TEMPORAL_BLOCKS = {2: (1, 2, 3), 3: (1, 3), 4: (1, 3, 5), 5: (2,)}
@@ -95,17 +114,27 @@ def I3D(
     non_local=False,
     dropout_rate=0.5,
     time_padding="replicate",
+    architecture=None,
+    base_filters=64,
+    head_pool_size=None,
+    res5_dilation=1,
 ):
-    """Instantiates the ResNet-50 I3D of the non-local paper.
+    """Instantiates the ResNet-50 I3D of the non-local paper, or PyTorchVideo's.
 
     Args:
         include_top: whether to include the classification head (global average
             pooling, dropout, `predictions` dense layer).
         weights: `None` (random initialisation), `"imagenet_inflated"` (the
             ImageNet ResNet-50 weights of `keras.applications`, from the Keras
-            cache, inflated), or a path: a 2D ResNet-50 weights file (`.h5` /
-            `.weights.h5` of `keras.applications.ResNet50(include_top=False)`)
-            to inflate, or else a weights file of this 3D model.
+            cache, inflated), `"kinetics400"` (PyTorchVideo's Kinetics-400
+            `i3d_r50`, 73.27 top-1 with 3 crops x 10 clips, converted once
+            with `keras-video weights convert i3d_r50`; the network of
+            `architecture="pytorchvideo"`, with the defaults `input_shape=(8,
+            256, 256, 3)` and `head_pool_size=(4, 7, 7)`; clips as
+            `KINETICS400_DATA_CONFIG`, values by `preprocess_input`), or a
+            path: a 2D ResNet-50 weights file (`.h5` / `.weights.h5` of
+            `keras.applications.ResNet50(include_top=False)`) to inflate, or
+            else a weights file of this 3D model.
         input_tensor: optional Keras tensor to use as the model's input.
         input_shape: `(frames, height, width, 3)`; defaults to
             `(32, 224, 224, 3)` (the paper's clips). Frames and size may be
@@ -120,6 +149,21 @@ def I3D(
         dropout_rate: dropout before the head (0.5 as in the paper).
         time_padding: `"replicate"` or `"zeros"`, the temporal padding of the
             inflated layers.
+        architecture: `"inflated"` (the default: `keras.applications`'
+            ResNet50 inflated, as above) or `"pytorchvideo"` (the default with
+            `weights="kinetics400"`): PyTorchVideo's `i3d_r50` network, built
+            by `slow.PyTorchVideoResNet` (see the module docstring for the
+            differences). The arguments below are for it only; it has no
+            non-local blocks and no `time_padding` (zeros, as PyTorch).
+        base_filters: channels of conv1 (64); small values make small test
+            models. `"pytorchvideo"` only.
+        head_pool_size: `None` (global average) or `(t, h, w)`, PyTorchVideo's
+            head average pool (stride 1) before the global average; `i3d_r50`
+            uses `(4, 7, 7)` (the default with `weights="kinetics400"`).
+            `"pytorchvideo"` only.
+        res5_dilation: 1, or 2 as PySlowFast's AVA backbones: res5 with
+            spatial stride 1 and dilated (1, 3, 3) convolutions, features at
+            1/16 of the frame; same weights. `"pytorchvideo"` only.
 
     Input shape:
         `(batch, frames, height, width, 3)`, preprocessed as
@@ -128,7 +172,9 @@ def I3D(
 
     Output shape:
         `(batch, classes)`, or features `(batch, frames / 4, height / 32,
-        width / 32, 2048)` (`(batch, 2048)` with `pooling`).
+        width / 32, 2048)` (`(batch, 2048)` with `pooling`); with
+        `architecture="pytorchvideo"` `frames / 2` and `32 * base_filters`
+        channels (`height / 16` with `res5_dilation` 2).
 
     Example:
 
@@ -147,6 +193,42 @@ def I3D(
     Returns:
         A `keras.Model`.
     """
+    if architecture is None:
+        architecture = "pytorchvideo" if weights == "kinetics400" else "inflated"
+    if architecture not in ARCHITECTURES:
+        raise ValueError(
+            f"{name}: `architecture` must be one of {ARCHITECTURES}. "
+            f"Received: architecture={architecture!r}"
+        )
+    if architecture == "pytorchvideo":
+        return _pytorchvideo_i3d(
+            include_top,
+            weights,
+            input_tensor,
+            input_shape,
+            pooling,
+            classes,
+            classifier_activation,
+            name,
+            non_local=non_local,
+            dropout_rate=dropout_rate,
+            base_filters=base_filters,
+            head_pool_size=head_pool_size,
+            res5_dilation=res5_dilation,
+        )
+    pytorchvideo_only = dict(
+        base_filters=(base_filters, 64),
+        head_pool_size=(head_pool_size, None),
+        res5_dilation=(res5_dilation, 1),
+        weights=(weights, None if weights == "kinetics400" else weights),
+    )
+    for key, (value, default) in pytorchvideo_only.items():
+        if value != default:
+            raise ValueError(
+                f"{name}: {key}={value!r} is for architecture='pytorchvideo' "
+                f"(PyTorchVideo's i3d_r50). Received: {key}={value!r}, "
+                f"architecture={architecture!r}"
+            )
     common.check_top_arguments(include_top, weights, classes, pooling, name)
     weights_lib.check_weights(weights, "I3D")
     if not 0.0 <= dropout_rate < 1.0:
@@ -208,3 +290,46 @@ def I3D(
         except Exception:  # noqa: BLE001 - not a 2D file: load it as 3D
             pass
     return weights_lib.load_weights(model, weights, "I3D")
+
+
+def _pytorchvideo_i3d(
+    include_top,
+    weights,
+    input_tensor,
+    input_shape,
+    pooling,
+    classes,
+    classifier_activation,
+    name,
+    **options,
+):
+    """`I3D(architecture="pytorchvideo")`: PyTorchVideo's `i3d_r50`."""
+    given = {"base_filters": options["base_filters"], "non_local": options["non_local"]}
+    check_preset_architecture(weights, given, KINETICS400_ARCHITECTURE, name)
+    if options.pop("non_local"):
+        raise ValueError(
+            f"{name}: architecture='pytorchvideo' has no non-local blocks. "
+            "Received: non_local=True"
+        )
+    default_shape = (8, 224, 224, 3)
+    if weights == "kinetics400":
+        crop = KINETICS400_DATA_CONFIG["crop_size"]
+        default_shape = (KINETICS400_DATA_CONFIG["num_frames"], crop, crop, 3)
+        if options["head_pool_size"] is None:
+            options["head_pool_size"] = KINETICS400_HEAD_POOL_SIZE
+    return slow.PyTorchVideoResNet(
+        slow.I3D_TIME_KERNELS,
+        5,
+        include_top=include_top,
+        weights=weights,
+        input_tensor=input_tensor,
+        input_shape=input_shape,
+        pooling=pooling,
+        classes=classes,
+        classifier_activation=classifier_activation,
+        name=name,
+        family="I3D",
+        pool2_time=2,
+        default_shape=default_shape,
+        **options,
+    )

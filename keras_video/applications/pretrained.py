@@ -75,7 +75,8 @@ class Converter:
             (`"The Kinetics-400 R3D-18 weights (torchvision)"`).
         url: where the publisher serves the checkpoint.
         sha256: its sha256, hex: the full digest or a published prefix of at
-            least 8 digits (torchvision names its files by one).
+            least 8 digits (torchvision names its files by one); `None` when
+            the publisher gives none (PyTorchVideo): not checked.
         build: `"module:function"`, `function()` -> the full Keras model.
         assign: `"module:function"`, `function(state_dict, model)` sets
             every weight of `model`.
@@ -159,6 +160,8 @@ def _resolve(reference):
 
 # The table. Published accuracies and licences: docs/pretrained_weights.md.
 _TORCHVISION = "keras_video.applications.convert_torchvision"
+_PYTORCHVIDEO = "keras_video.applications.convert_pytorchvideo"
+_PYTORCHVIDEO_ZOO = "https://dl.fbaipublicfiles.com/pytorchvideo/model_zoo/kinetics"
 CONVERTERS = {
     converter.name: converter
     for converter in (
@@ -209,6 +212,42 @@ CONVERTERS = {
             build=f"{_TORCHVISION}:build_r2plus1d_18",
             assign=f"{_TORCHVISION}:assign",
             data_config="keras_video.applications.resnet3d:KINETICS400_DATA_CONFIG",
+        ),
+        # PyTorchVideo's Kinetics-400 model zoo (`{"model_state": ...}` files).
+        # PyTorchVideo publishes no checksum or size for them: nothing pinned
+        # (sha256=None), the file is checked by fitting the network exactly.
+        Converter(
+            name="slowfast_r50",
+            family="slowfast",
+            tag="kinetics400",
+            description="The Kinetics-400 SlowFast 8x8 R50 weights (PyTorchVideo)",
+            url=f"{_PYTORCHVIDEO_ZOO}/SLOWFAST_8x8_R50.pyth",
+            checkpoint_key="model_state",
+            build=f"{_PYTORCHVIDEO}:build_slowfast_r50",
+            assign=f"{_PYTORCHVIDEO}:assign",
+            data_config="keras_video.applications.slowfast:KINETICS400_DATA_CONFIG",
+        ),
+        Converter(
+            name="slow_r50",
+            family="slow",
+            tag="kinetics400",
+            description="The Kinetics-400 Slow 8x8 R50 weights (PyTorchVideo)",
+            url=f"{_PYTORCHVIDEO_ZOO}/SLOW_8x8_R50.pyth",
+            checkpoint_key="model_state",
+            build=f"{_PYTORCHVIDEO}:build_slow_r50",
+            assign=f"{_PYTORCHVIDEO}:assign",
+            data_config="keras_video.applications.slow:KINETICS400_DATA_CONFIG",
+        ),
+        Converter(
+            name="i3d_r50",
+            family="I3D",
+            tag="kinetics400",
+            description="The Kinetics-400 I3D 8x8 R50 weights (PyTorchVideo)",
+            url=f"{_PYTORCHVIDEO_ZOO}/I3D_8x8_R50.pyth",
+            checkpoint_key="model_state",
+            build=f"{_PYTORCHVIDEO}:build_i3d_r50",
+            assign=f"{_PYTORCHVIDEO}:assign",
+            data_config="keras_video.applications.i3d:KINETICS400_DATA_CONFIG",
         ),
     )
 }
@@ -333,7 +372,7 @@ def convert(name, source=None, output=None, force=False, verify_sha256=True):
         path = source if source is not None else download(converter, tmp)
         if not os.path.isfile(path):
             raise FileNotFoundError(f"No checkpoint file at {path}")
-        if verify_sha256:
+        if verify_sha256 and converter.sha256 is not None:
             check_sha256(path, converter.sha256)
         state = torch_checkpoint.load_state_dict(path, key=converter.checkpoint_key)
         model = converter.convert(state)

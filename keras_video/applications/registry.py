@@ -27,6 +27,7 @@ from keras_video.applications.inception_i3d import InceptionI3D
 from keras_video.applications.recurrent_cnn import RecurrentCNN
 from keras_video.applications.resnet3d import MC3, R3D, R2Plus1D
 from keras_video.applications.single_frame import SingleFrame
+from keras_video.applications.slow import Slow
 from keras_video.applications.slowfast import SlowFast
 from keras_video.applications.two_stream import TwoStream, TwoStreamI3D
 
@@ -65,6 +66,7 @@ MODELS = {
     "slowfast": ModelEntry(
         SlowFast, dict(base_filters=16, stage_blocks=(1, 1, 1, 1), alpha=4), CLIP
     ),
+    "slow": ModelEntry(Slow, dict(base_filters=4), CLIP),
     "i3d": ModelEntry(I3D, dict(dropout_rate=0.0), CLIP),
     "inception_i3d": ModelEntry(InceptionI3D, dict(dropout_rate=0.0), (9, 193, 193, 3)),
     "two_stream_i3d": ModelEntry(

@@ -26,7 +26,7 @@ channels, batch norm and ReLU, concatenated to the slow features.
 
 import keras
 
-from keras_video.applications import common
+from keras_video.applications import common, pretrained
 from keras_video.applications import weights as weights_lib
 from keras_video.layers import SlowFastLateral, UniformTemporalSubsample
 
@@ -40,6 +40,89 @@ FUSION_KERNELS = {8: 5, 4: 7}
 STEMS = ("resnet", "small", None)
 BLOCKS = ("bottleneck", "plain")
 SLOW_SAMPLINGS = ("stride", "linspace")
+
+# PyTorchVideo's and PySlowFast's input normalisation: RGB / 255, minus the
+# mean, divided by the std (`DATA.MEAN`, `DATA.STD`).
+PYTORCHVIDEO_MEAN = (0.45, 0.45, 0.45)
+PYTORCHVIDEO_STD = (0.225, 0.225, 0.225)
+
+# The data settings of PyTorchVideo's `slowfast_r50` Kinetics-400 checkpoint
+# (SLOWFAST_8x8_R50.pyth), trained and tested with PySlowFast: 32 frames, one
+# every 2 (at 30 fps), of which the slow pathway takes 8; short side 256, 3
+# crops of 256x256 x 10 clips; `x / 255` normalised by `mean` and `std`
+# (PyTorchVideo's Torch Hub tutorial: `side_size 256, crop_size 256,
+# num_frames 32, sampling_rate 2, alpha 4`).
+KINETICS400_DATA_CONFIG = {
+    "num_frames": 32,
+    "frame_step": 2,
+    "target_fps": 30.0,
+    "crop_size": 256,
+    "short_side": 256,
+    "mean": PYTORCHVIDEO_MEAN,
+    "std": PYTORCHVIDEO_STD,
+    "value_range": (0.0, 1.0),
+    "num_clips": 10,
+    "num_crops": 3,
+    "labels": "kinetics400",
+}
+# The checkpoint's network (`slowfast_r50`: SlowFast 8x8 R50): with
+# `weights="kinetics400"` these are the defaults and other values are refused.
+KINETICS400_ARCHITECTURE = {
+    "depth": 50,
+    "tau": 8,
+    "alpha": 4,
+    "beta": 1 / 8,
+    "fusion_kernel": 7,
+    "lateral": "time_strided_conv",
+    "base_filters": 64,
+    "stage_blocks": (3, 4, 6, 3),
+    "stem": "resnet",
+    "block": "bottleneck",
+}
+KINETICS400_HEAD_POOL_SIZE = ((8, 7, 7), (32, 7, 7))
+
+
+def preprocess_input(x):
+    """RGB frames in `[0, 255]` to the input of the PyTorchVideo presets.
+
+    `x / 255`, minus `PYTORCHVIDEO_MEAN`, divided by `PYTORCHVIDEO_STD` (0.45
+    and 0.225 on every channel), as PyTorchVideo's and PySlowFast's
+    Kinetics-400 models were trained (`SlowFast`, `Slow` and
+    `I3D(architecture="pytorchvideo")` with `weights="kinetics400"`);
+    resizing and cropping are the data pipeline's.
+
+    Args:
+        x: array or tensor `(..., 3)` of RGB values in `[0, 255]`.
+
+    Returns:
+        `float32` tensor of the same shape.
+    """
+    mean = keras.ops.convert_to_tensor(PYTORCHVIDEO_MEAN, "float32")
+    std = keras.ops.convert_to_tensor(PYTORCHVIDEO_STD, "float32")
+    x = keras.ops.cast(x, "float32") / 255.0
+    return (x - mean) / std
+
+
+def check_preset_architecture(weights, given, architecture, family):
+    """With `weights="kinetics400"`, the architecture must be the checkpoint's.
+
+    Args:
+        weights: the constructor's `weights`.
+        given: `{argument: value}` as the constructor received them.
+        architecture: `{argument: value}` of the checkpoint's network.
+        family: the constructor's name, for the message.
+
+    Raises:
+        ValueError: naming the first argument that differs.
+    """
+    if weights != "kinetics400":
+        return
+    for key, value in architecture.items():
+        if given.get(key, value) != value:
+            raise ValueError(
+                f"{family}: weights='kinetics400' is the published network with "
+                f"{key}={value!r}. Received: {key}={given[key]!r}"
+            )
 
 
 def _batch_norm(x, name, zero_init=False):
@@ -242,7 +325,7 @@ def SlowFast(
     name=None,
     *,
     depth=50,
-    tau=16,
+    tau=None,
     alpha=None,
     beta=1 / 8,
     fusion_kernel=None,
@@ -253,7 +336,7 @@ def SlowFast(
     block="bottleneck",
     zero_init_residual=True,
     dropout_rate=0.5,
-    slow_sampling="stride",
+    slow_sampling=None,
     head_pool_size=None,
     res5_dilation=1,
 ):
@@ -262,7 +345,17 @@ def SlowFast(
     Args:
         include_top: whether to include the head: global average pooling of
             each pathway, concatenation, dropout and `predictions`.
-        weights: `None`, a preset name or the path to a `.weights.h5` file.
+        weights: `None`, the path to a `.weights.h5` file, or
+            `"kinetics400"`: PyTorchVideo's Kinetics-400 `slowfast_r50`
+            (SlowFast 8x8 R50, 76.94 top-1, 3 crops x 10 clips), converted
+            once with `keras-video weights convert slowfast_r50`. It is the
+            network `tau=8` (alpha 4, fusion kernel 7) R50 with the defaults,
+            and sets the defaults `input_shape=(32, 256, 256, 3)`,
+            `slow_sampling="linspace"` and `head_pool_size=((8, 7, 7), (32,
+            7, 7))`, so the logits are PyTorchVideo's; other architecture
+            values are refused (`res5_dilation`, `dropout_rate` and the
+            head's `classes` with `include_top=False` are free). Clips as
+            `KINETICS400_DATA_CONFIG`, values by `preprocess_input`.
         input_tensor: optional Keras tensor to use as the (fast) clip input.
         input_shape: `(frames, height, width, channels)` of the fast clip;
             defaults to `(32, 224, 224, 3)`. Needs at least `alpha` frames and
@@ -278,8 +371,10 @@ def SlowFast(
             (`"slowfast_<T_slow>x<tau>_plain"` with `block="plain"`).
         depth: 50 or 101 (bottleneck blocks (3, 4, 6, 3) or (3, 4, 23, 3)).
         tau: temporal stride of the slow pathway on the video, 16 (SlowFast
-            4x16) or 8 (8x8); it sets the default `alpha` (`tau // 2`: the
-            input clip is sampled every 2 video frames) and names the model.
+            4x16, the default) or 8 (8x8; the default with
+            `weights="kinetics400"`); it sets the default `alpha` (`tau // 2`:
+            the input clip is sampled every 2 video frames) and names the
+            model.
         alpha: frame-rate ratio between the pathways; the slow pathway takes
             every `alpha`-th input frame.
         beta: channel ratio of the fast pathway (1/8).
@@ -320,7 +415,8 @@ def SlowFast(
             Plain blocks have no residual and ignore it.
         dropout_rate: dropout before `predictions` (0.5 in PySlowFast).
         slow_sampling: which input frames the slow pathway takes:
-            `"stride"` (default) every `alpha`-th frame from the first,
+            `"stride"` (the default; `"linspace"` with
+            `weights="kinetics400"`) every `alpha`-th frame from the first,
             `ceil(T_fast / alpha)` frames (PySlowFast's data loader);
             `"linspace"`: `T_fast // alpha` frames at
             `torch.linspace(0, T_fast - 1, T_fast // alpha).long()`, as
@@ -334,7 +430,9 @@ def SlowFast(
             padding, then the global average (see `head_pool`). PyTorchVideo's
             `slowfast_r50` uses `((8, 7, 7), (32, 7, 7))`: the same as the
             global average on 32x224x224 clips, not on the 32x256x256 it is
-            tested on. Used with `include_top=True` and `pooling="avg"`.
+            tested on (the default with `weights="kinetics400"`; `((1, 1, 1),
+            (1, 1, 1))` is the plain global average). Used with
+            `include_top=True` and `pooling="avg"`.
         res5_dilation: 1 (default), or the spatial dilation of the (1, 3, 3)
             convolutions of res5, whose stride then becomes 1: PySlowFast's
             AVA detection backbones use 2 (`SPATIAL_DILATIONS [[1, 1], [1, 1],
@@ -381,6 +479,19 @@ def SlowFast(
     """
     family = name or "SlowFast"
     common.check_top_arguments(include_top, weights, classes, pooling, family)
+    weights_lib.check_weights(weights, "slowfast")
+    pretrained.check_preset_classes(weights, include_top, classes, "slowfast", family)
+    preset = weights == "kinetics400"
+    default_shape = (32, 224, 224, 3)
+    if tau is None:
+        tau = KINETICS400_ARCHITECTURE["tau"] if preset else 16
+    if slow_sampling is None:
+        slow_sampling = "linspace" if preset else "stride"
+    if preset:
+        crop = KINETICS400_DATA_CONFIG["crop_size"]
+        default_shape = (KINETICS400_DATA_CONFIG["num_frames"], crop, crop, 3)
+        if head_pool_size is None:
+            head_pool_size = KINETICS400_HEAD_POOL_SIZE
     if stage_blocks is None:
         if depth not in DEPTHS:
             raise ValueError(
@@ -420,6 +531,19 @@ def SlowFast(
             f"Received: base_filters={base_filters!r}, beta={beta!r}"
         )
     fusion_kernel = fusion_kernel or FUSION_KERNELS.get(alpha, 5)
+    given = dict(
+        depth=depth,
+        tau=tau,
+        alpha=alpha,
+        beta=beta,
+        fusion_kernel=fusion_kernel,
+        lateral=lateral,
+        base_filters=base_filters,
+        stage_blocks=stage_blocks,
+        stem=stem,
+        block=block,
+    )
+    check_preset_architecture(weights, given, KINETICS400_ARCHITECTURE, family)
     stages = len(stage_blocks)
     if slow_sampling not in SLOW_SAMPLINGS:
         raise ValueError(
@@ -442,7 +566,7 @@ def SlowFast(
     inputs, x = common.clip_input(
         input_shape,
         input_tensor,
-        (32, 224, 224, 3),
+        default_shape,
         min_frames=alpha,
         min_size=(4 if stem == "resnet" else 1) * 2**strided_stages,
         name=family,

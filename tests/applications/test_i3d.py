@@ -168,3 +168,57 @@ def test_full_size_parameter_count():
     assert (
         I3D(input_shape=(32, 224, 224, 3), non_local=True).count_params() == 35_489_808
     )
+
+
+PTV_TINY = dict(architecture="pytorchvideo", base_filters=4, input_shape=(8, 32, 32, 3))
+
+
+def test_pytorchvideo_architecture_is_i3d_r50(tmp_path):
+    model = I3D(include_top=False, **PTV_TINY)
+    assert model.get_layer("conv1_conv").kernel_size == (5, 7, 7)
+    assert not model.get_layer("conv1_conv").use_bias
+    assert model.get_layer("pool1_pool").pool_size == (1, 3, 3)
+    assert model.get_layer("pool1_pool").strides == (1, 2, 2)
+    assert model.get_layer("pool2_pool").pool_size == (2, 1, 1)
+    assert model.get_layer("pool2_pool").strides == (2, 1, 1)
+    # The time kernels of the inflated I3D, in the same blocks.
+    kernels = {
+        name: t for name, t in i3d_lib.i3d_time_kernels().items() if "block" in name
+    }
+    for layer in model.layers:
+        if layer.name.endswith("_1_conv"):
+            assert layer.kernel_size[0] == kernels.get(layer.name, 1), layer.name
+    # The stride is on the 3x3 convolution, not on the first 1x1.
+    assert model.get_layer("conv3_block1_1_conv").strides == (1, 1, 1)
+    assert model.get_layer("conv3_block1_2_conv").strides == (1, 2, 2)
+    # pool2 halves time once: 8 -> 4 frames.
+    assert model.output_shape == (None, 4, 1, 1, 128)
+    top = I3D(classes=3, **PTV_TINY)
+    assert top.output_shape == (None, 3)
+    dilated = I3D(include_top=False, res5_dilation=2, **PTV_TINY)
+    assert dilated.output_shape == (None, 4, 2, 2, 128)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"res5_dilation": 2}, "architecture='pytorchvideo'"),
+        ({"head_pool_size": (4, 7, 7)}, "architecture='pytorchvideo'"),
+        ({"base_filters": 8}, "architecture='pytorchvideo'"),
+        ({"weights": "kinetics400", "architecture": "inflated"}, "pytorchvideo"),
+        ({"architecture": "torchvision"}, "architecture"),
+        (dict(PTV_TINY, non_local=True), "non-local"),
+        (dict(PTV_TINY, weights="kinetics400"), "base_filters=64"),
+    ],
+)
+def test_pytorchvideo_options_raise(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        I3D(**kwargs)
+
+
+@pytest.mark.large
+def test_pytorchvideo_full_size_parameters_equal_i3d_r50():
+    # PyTorchVideo's i3d_r50: 28,043,472 parameters (its model zoo: 28.04M).
+    with keras.StatelessScope():
+        model = I3D(architecture="pytorchvideo")
+        assert count_params(model.trainable_weights) == 28_043_472
