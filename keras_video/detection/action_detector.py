@@ -187,15 +187,21 @@ def SlowFastDetector(
     sampling_ratio=0,
     aligned=True,
     dropout_rate=0.5,
+    res5_dilation=None,
     **backbone_kwargs,
 ):
     """SlowFast with PySlowFast's AVA RoI head: `ActionDetector` on `SlowFast`.
+
+    By default the backbone is PySlowFast's AVA one: res5 with spatial
+    stride 1 and its 3x3 convolutions dilated by 2, so the features are at
+    1/16 of the frames (14x14 for 224x224) and RoIAlign takes
+    `spatial_scale=1/16`.
 
     Args:
         num_classes: number of actions.
         input_shape: the fast clip, `(T_fast, H, W, 3)`; defaults to
             `(32, 224, 224, 3)`. `H` and `W` must divide by the network's
-            stride (32 with the default ResNet stem).
+            stride (16 by default, with the dilated res5; 32 without).
         max_boxes: boxes per clip `N`, or `None` for any number.
         weights: `None` or the path of a `.weights.h5` file of this detector.
         backbone_weights: `weights` of the `SlowFast` backbone (a preset or a
@@ -205,6 +211,9 @@ def SlowFastDetector(
         name: the model name.
         output_size, sampling_ratio, aligned, dropout_rate: the head's, see
             `ActionDetector`.
+        res5_dilation: `SlowFast`'s; `None` (default) is 2 (PySlowFast's
+            AVA setting) when the backbone has the four bottleneck stages
+            res2-res5, else 1 (smaller configs keep their stride).
         **backbone_kwargs: `SlowFast`'s architecture arguments (`depth`,
             `tau`, `alpha`, `beta`, `base_filters`, `stage_blocks`, `stem`,
             `block`, ...).
@@ -228,11 +237,16 @@ def SlowFastDetector(
     ```
     """
     _check_num_classes(num_classes, name)
+    if res5_dilation is None:
+        stages = len(backbone_kwargs.get("stage_blocks") or "1234")
+        bottleneck = backbone_kwargs.get("block", "bottleneck") == "bottleneck"
+        res5_dilation = 2 if stages == 4 and bottleneck else 1
     backbone = SlowFast(
         include_top=False,
         weights=backbone_weights,
         input_shape=input_shape,
         pooling=None,
+        res5_dilation=res5_dilation,
         **backbone_kwargs,
     )
     model = ActionDetector(

@@ -81,6 +81,25 @@ def test_shapes_inputs_and_scales():
     assert out.shape == (1, 2, 5) and out.min() < 0  # logits
 
 
+def test_dilated_res5_by_default_features_at_one_sixteenth():
+    # PySlowFast's AVA backbone: res5 with stride 1 and dilation 2
+    config = dict(
+        num_classes=K,
+        input_shape=(4, 64, 64, 3),
+        base_filters=8,
+        stage_blocks=(1, 1, 1, 1),
+        alpha=2,
+        beta=1 / 4,
+    )
+    for dilation, scale, size in ((None, 1 / 16, 4), (1, 1 / 32, 2)):
+        model = detection.SlowFastDetector(res5_dilation=dilation, **config)
+        assert [o.shape[2] for o in backbone_of(model).outputs] == [size, size]
+        for name in ("roi_head_s0_roi", "roi_head_s1_roi"):
+            assert model.get_layer(name).spatial_scale == scale
+    dilated = backbone_of(detection.SlowFastDetector(**config))
+    assert dilated.get_layer("slow_conv5_block1_2_conv").dilation_rate == (1, 2, 2)
+
+
 def test_head_equals_roi_align_max_pool_dense_by_hand():
     model = tiny_slowfast()
     clip = clips()
