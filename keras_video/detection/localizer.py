@@ -229,11 +229,21 @@ def TemporalLocalizer(
         logits.append(cls_head(feature))
         scaled = Scale(1.0, name=f"level{level}_scale")(reg_head(feature))
         offsets.append(layers.ReLU(name=f"level{level}_offsets")(scaled))
+    # Outputs in float32 under a mixed policy, as the losses and decoding need.
     if len(levels) > 1:
-        logits = layers.Concatenate(axis=1, name="classification")(logits)
-        offsets = layers.Concatenate(axis=1, name="regression")(offsets)
+        logits = layers.Concatenate(axis=1, name="classification", dtype="float32")(
+            logits
+        )
+        offsets = layers.Concatenate(axis=1, name="regression", dtype="float32")(
+            offsets
+        )
     else:
-        logits, offsets = logits[0], offsets[0]
+        logits = layers.Activation("linear", name="classification", dtype="float32")(
+            logits[0]
+        )
+        offsets = layers.Activation("linear", name="regression", dtype="float32")(
+            offsets[0]
+        )
     return keras.Model(
         inputs, {"classification": logits, "regression": offsets}, name=name
     )

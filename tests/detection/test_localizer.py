@@ -194,3 +194,37 @@ def test_training_reaches_map_on_synthetic_features():
     elapsed = time.perf_counter() - start
     print(f"mAP@0.5 {result['mAP'][0]:.4f} in {elapsed:.1f} s")
     assert result["mAP"][0] > 0.9
+
+
+@pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
+def test_mixed_precision_training_step(policy):
+    """Under a mixed policy the layers compute in half precision, the
+    outputs and losses stay float32 and finite, and a step changes the
+    weights (what the localisation recipe does on a GPU)."""
+    rng = np.random.default_rng(1)
+    x, segments, labels = synthetic_videos(4, rng)
+    encoder = detection.TemporalLabelEncoder(K, T, num_levels=LEVELS)
+    y = encoder.encode_batch(segments, labels)
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        model = tiny()
+    finally:
+        keras.config.set_dtype_policy(previous)
+    assert model.get_layer("stem0_conv").compute_dtype == policy.split("_")[1]
+    optimizer = keras.optimizers.Adam(1e-3)
+    if policy == "mixed_float16":
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    model.compile(
+        optimizer,
+        loss={"classification": detection.SigmoidFocalLoss(),
+              "regression": detection.DIoULoss()},
+    )  # fmt: skip
+    before = [np.array(w) for w in model.trainable_weights]
+    history = model.fit(x, y, batch_size=4, epochs=2, verbose=0)
+    assert all(np.isfinite(v) for v in history.history["loss"])
+    outputs = model.predict(x, verbose=0)
+    assert outputs["classification"].dtype == np.float32
+    assert np.isfinite(outputs["regression"]).all()
+    after = [np.array(w) for w in model.trainable_weights]
+    assert any(not np.allclose(a, b) for a, b in zip(before, after, strict=True))
