@@ -56,6 +56,8 @@ I3D_TIME_KERNELS = ((3,), (3, 1), (3, 1), (1, 3))
 # every 8 (at 30 fps), short side 256, 3 crops of 256x256 x 10 clips,
 # `x / 255` normalised by mean and std 0.45 and 0.225 (PyTorchVideo's Torch
 # Hub page: `side_size 256, crop_size 256, num_frames 8, sampling_rate 8`).
+# PySlowFast keeps the 8 frames at linspace(0, 63, 8) of 64 consecutive
+# frames (0, 9, ..., 63); the clip pipeline's step 8 gives 0, 8, ..., 56.
 KINETICS400_DATA_CONFIG = dict(
     slowfast.KINETICS400_DATA_CONFIG, num_frames=8, frame_step=8
 )

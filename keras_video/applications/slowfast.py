@@ -51,7 +51,8 @@ PYTORCHVIDEO_STD = (0.225, 0.225, 0.225)
 # every 2 (at 30 fps), of which the slow pathway takes 8; short side 256, 3
 # crops of 256x256 x 10 clips; `x / 255` normalised by `mean` and `std`
 # (PyTorchVideo's Torch Hub tutorial: `side_size 256, crop_size 256,
-# num_frames 32, sampling_rate 2, alpha 4`).
+# num_frames 32, sampling_rate 2, alpha 4`). PySlowFast keeps the 32 frames
+# at linspace(0, 63, 32) of 64 consecutive frames: every 2nd, but 63 last.
 KINETICS400_DATA_CONFIG = {
     "num_frames": 32,
     "frame_step": 2,
