@@ -306,6 +306,12 @@ def _pytorchvideo_i3d(
     """`I3D(architecture="pytorchvideo")`: PyTorchVideo's `i3d_r50`."""
     given = {"base_filters": options["base_filters"], "non_local": options["non_local"]}
     check_preset_architecture(weights, given, KINETICS400_ARCHITECTURE, name)
+    if weights == "imagenet_inflated":
+        raise ValueError(
+            f"{name}: weights='imagenet_inflated' inflates keras.applications' "
+            "ResNet50 into architecture='inflated'. Received: "
+            "weights='imagenet_inflated', architecture='pytorchvideo'"
+        )
     if options.pop("non_local"):
         raise ValueError(
             f"{name}: architecture='pytorchvideo' has no non-local blocks. "

@@ -208,6 +208,7 @@ def test_pytorchvideo_architecture_is_i3d_r50(tmp_path):
         ({"weights": "kinetics400", "architecture": "inflated"}, "pytorchvideo"),
         ({"architecture": "torchvision"}, "architecture"),
         (dict(PTV_TINY, non_local=True), "non-local"),
+        (dict(PTV_TINY, weights="imagenet_inflated"), "architecture='inflated'"),
         (dict(PTV_TINY, weights="kinetics400"), "base_filters=64"),
     ],
 )

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from keras_video.applications import SlowFast
+from keras_video.applications import weights as weights_lib
 from tests.applications.checks import (
     check_application,
     trainable_params,
@@ -324,3 +325,32 @@ def test_head_pool_size_averages_windows_then_positions():
 def test_bad_new_options_raise(kwargs, match):
     with pytest.raises(ValueError, match=match):
         SlowFast(**{**TINY, **kwargs})
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(tau=16), "tau=8"),
+        (dict(alpha=8), "alpha=4"),
+        (dict(depth=101), "depth=50"),
+        (dict(base_filters=16), "base_filters=64"),
+        (dict(stem="small"), "stem='resnet'"),
+        (dict(lateral="time_to_channel"), "lateral='time_strided_conv'"),
+        (dict(classes=10), "classes"),
+    ],
+)
+def test_kinetics400_needs_the_published_network(kwargs, match):
+    # Refused before anything is built.
+    with pytest.raises(ValueError, match=match):
+        SlowFast(weights="kinetics400", **kwargs)
+
+
+def test_kinetics400_offline_error_names_the_command(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    model = SlowFast(**TINY)
+    with pytest.raises(FileNotFoundError) as info:
+        weights_lib.load_weights(model, "kinetics400", "slowfast")
+    message = str(info.value)
+    assert str(tmp_path / "models" / "slowfast_r50.weights.h5") in message
+    assert "keras-video weights convert slowfast_r50" in message
+    assert "SLOWFAST_8x8_R50.pyth" in message
