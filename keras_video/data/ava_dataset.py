@@ -60,7 +60,7 @@ of the ground-truth box of its keyframe it overlaps most if that IoU is at
 least 0.5 (zero labels otherwise, or without annotations).
 
 Bad rows and files are errors naming the file and line (the readers of
-`keras_video.detection.ava`, NumPy only; this module imports them, not the
+`keras_video.data.ava_files`, NumPy only; this module imports them, not the
 models); a video id without a file `video_dir/<video_id>.<ext>` is an error
 naming it; a video that cannot be decoded follows `on_error`.
 """
@@ -83,7 +83,7 @@ from keras_video.data.clip_loader import (
 from keras_video.data.clip_settings import AUGMENT_SCALE, ClipSettings
 from keras_video.data.errors import VideoDecodeError
 from keras_video.data.video import VideoReader
-from keras_video.detection import ava
+from keras_video.data import ava_files as ava
 from keras_video.detection.ava_evaluation import box_iou
 
 logger = logging.getLogger("keras_video.data")

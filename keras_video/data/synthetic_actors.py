@@ -326,7 +326,7 @@ def write_actor_dataset(
             f"image_size={image_size}"
         )
     false_proposals = _range("false_proposals", false_proposals, minimum=0)
-    from keras_video.detection import ava
+    from keras_video.data import ava_files as ava
 
     num_videos, num_frames, fps = int(num_videos), int(num_frames), int(fps)
     num_training = num_videos - round(num_videos * validation_split)

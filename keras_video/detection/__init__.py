@@ -57,7 +57,7 @@ from keras_video.detection.annotations import (
     read_thumos_annotations,
     to_activitynet_ground_truth,
 )
-from keras_video.detection.ava import (
+from keras_video.data.ava_files import (
     AVA_KEYFRAME_RANGE,
     AVA_PROPOSAL_SCORE_THRESHOLD,
     AVAAnnotation,

@@ -76,7 +76,7 @@ import warnings
 
 import numpy as np
 
-from keras_video.detection import ava
+from keras_video.data import ava_files as ava
 
 # read_csv's `capacity` for detections in the official script.
 DETECTIONS_PER_KEYFRAME = 50

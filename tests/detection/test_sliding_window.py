@@ -56,22 +56,6 @@ def test_empty_video_and_bad_arguments():
         detection.sliding_window_detections(np.zeros((3, 1)), [0, 1])
 
 
-def test_timeline_png(tmp_path):
-    import cv2
-
-    path = detection.plot_timeline(
-        str(tmp_path / "t.png"),
-        [{"name": "v", "duration": 10.0, "truth": [(1.0, 3.0, 0)],
-          "detections": {"segments": np.array([[1.2, 3.1]]), "labels": [0],
-                         "scores": [0.9]}}],
-        ["left"],
-    )  # fmt: skip
-    image = cv2.imread(path)
-    assert image is not None and image.shape[0] > 50 and image.std() > 0
-    with pytest.raises(ValueError, match="at least one video"):
-        detection.plot_timeline(str(tmp_path / "u.png"), [], ["left"])
-
-
 def test_context_ranks_the_window_that_fits_first():
     probs = np.zeros((16, 1))
     probs[4:12, 0] = 1.0  # the action: snippets 4-11

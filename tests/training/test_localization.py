@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from keras_video import cli
-from keras_video.training import apply_overrides, load_recipe, tasks
+from keras_video.training import apply_overrides, load_recipe
 from keras_video.training.localization import (
     LocalizationRecipe,
     format_scores,
@@ -56,9 +56,6 @@ def test_recipe_round_trip_overrides_and_loading(tmp_path):
     assert changed.tiou_thresholds == (0.5,) and recipe.backbone_args["depth"] == 2
     with pytest.raises(ValueError, match="Unknown recipe key 'depth'"):
         apply_overrides(recipe, ["depth=3"])
-    assert tasks.trainer("localization").__name__ == "train_localization"
-    with pytest.raises(ValueError, match="Unknown task"):
-        tasks.trainer("segmentation")
 
 
 def test_the_shipped_recipe_loads():

@@ -1,4 +1,4 @@
-"""AVA file readers and writers: `keras_video.detection.ava`."""
+"""AVA file readers and writers: `keras_video.data.ava_files`."""
 
 import re
 
