@@ -2,10 +2,14 @@
 `run_layer_test`), NumPy references, and loading a benchmark script."""
 
 import importlib.util
+import os
 import pathlib
+import subprocess
+import sys
 
 import keras
 import numpy as np
+import pytest
 
 BENCHMARKS = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -42,7 +46,9 @@ def check_layer(layer, inputs, tmp_path, expected_output_shape=None, atol=1e-6):
     computed = layer.compute_output_shape(
         input_shapes if isinstance(inputs, (list, tuple)) else input_shapes[0]
     )
-    nested = isinstance(computed, (list, tuple)) and isinstance(computed[0], (list, tuple))
+    nested = isinstance(computed, (list, tuple)) and isinstance(
+        computed[0], (list, tuple)
+    )
     computed = list(computed) if nested else [computed]
     for out, shape, sym in zip(eager, computed, as_list(outputs)):
         assert out.shape == tuple(shape), (out.shape, shape)
@@ -81,3 +87,56 @@ def conv2d_same(x, kernel):
 
 def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
+
+
+SAME_OUTPUTS_SCRIPT = """
+import sys
+import keras
+import numpy as np
+import keras_video.detection  # registers the package's layers
+import keras_video.layers
+folder, atol = sys.argv[1], float(sys.argv[2])
+model = keras.saving.load_model(folder + "/m.keras", safe_mode=True)
+inputs = dict(np.load(folder + "/inputs.npz"))
+x = inputs.pop("_single") if "_single" in inputs else inputs
+expected = np.load(folder + "/outputs.npz")
+for i, got in enumerate(keras.tree.flatten(model(x))):
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(got), expected[f"o{i}"], atol=atol
+    )
+print("ok", keras.backend.backend())
+"""
+
+
+def assert_same_outputs_on_backend(model, inputs, backend, folder, atol=1e-5):
+    """Saves `model`, loads it on `backend` in a fresh process and checks that
+    it gives this backend's outputs for `inputs` (an array or a dict of
+    arrays) within `atol`. Skips when `backend` is the current one or is not
+    installed."""
+    from tests.conftest import ROOT
+
+    if backend == keras.backend.backend():
+        pytest.skip("the current backend is the reference")
+    pytest.importorskip(backend)
+    model.save(os.path.join(folder, "m.keras"))
+    arrays = inputs if isinstance(inputs, dict) else {"_single": inputs}
+    np.savez(os.path.join(folder, "inputs.npz"), **arrays)
+    outputs = keras.tree.flatten(model(inputs))
+    np.savez(
+        os.path.join(folder, "outputs.npz"),
+        **{f"o{i}": keras.ops.convert_to_numpy(o) for i, o in enumerate(outputs)},
+    )
+    env = dict(os.environ, KERAS_BACKEND=backend, CUDA_VISIBLE_DEVICES="")
+    if backend == "jax":  # tiny models: no optimised XLA code needed (conftest)
+        env.setdefault("JAX_PLATFORMS", "cpu")
+        env.setdefault(
+            "XLA_FLAGS",
+            "--xla_backend_optimization_level=0 "
+            "--xla_llvm_disable_expensive_passes=true",
+        )
+    result = subprocess.run(
+        [sys.executable, "-c", SAME_OUTPUTS_SCRIPT, str(folder), str(atol)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"ok {backend}" in result.stdout

@@ -1,9 +1,5 @@
 """`keras_video.detection.localizer`: shapes, saving, backends and training."""
 
-import os
-import subprocess
-import sys
-import textwrap
 import time
 
 import keras
@@ -12,7 +8,7 @@ import pytest
 
 from keras_video import detection
 from keras_video.detection.localizer import Scale
-from tests.conftest import ROOT
+from tests.helpers import assert_same_outputs_on_backend
 
 T, C, LEVELS, K = 64, 6, 4, 3
 
@@ -87,46 +83,11 @@ def test_keras_round_trip_safe_mode(tmp_path):
         )
 
 
-OTHER_BACKEND = textwrap.dedent(
-    """
-    import sys
-    import keras
-    import numpy as np
-    import keras_video.detection  # registers the layers
-    folder = sys.argv[1]
-    model = keras.saving.load_model(folder + "/m.keras", safe_mode=True)
-    out = model(np.load(folder + "/x.npy"))
-    for key in ("classification", "regression"):
-        got = keras.ops.convert_to_numpy(out[key])
-        np.testing.assert_allclose(got, np.load(folder + f"/{key}.npy"), atol=1e-4)
-    print("ok", keras.backend.backend())
-    """
-)
-
-
 @pytest.mark.parametrize("backend", ["tensorflow", "jax", "torch"])
 def test_same_outputs_on_every_backend(backend, tmp_path):
     """A model saved on this backend loads and computes the same on another."""
-    if backend == keras.backend.backend():
-        pytest.skip("the current backend is the reference")
-    pytest.importorskip(backend)
-    model = tiny()
     x = np.random.default_rng(2).normal(size=(2, T, C)).astype("float32")
-    model.save(tmp_path / "m.keras")
-    np.save(tmp_path / "x.npy", x)
-    for key, value in model(x).items():
-        np.save(tmp_path / f"{key}.npy", keras.ops.convert_to_numpy(value))
-    env = dict(os.environ, KERAS_BACKEND=backend, CUDA_VISIBLE_DEVICES="")
-    result = subprocess.run(
-        [sys.executable, "-c", OTHER_BACKEND, str(tmp_path)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert f"ok {backend}" in result.stdout
+    assert_same_outputs_on_backend(tiny(), x, backend, tmp_path, atol=1e-4)
 
 
 def synthetic_videos(num_videos, rng):
