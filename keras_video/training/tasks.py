@@ -5,7 +5,8 @@ loads it (`recipe.load_recipe`) and runs the trainer of its task:
 
 - `"classification"`: `Recipe`, trained by `runner.train`;
 - `"localization"`: `LocalizationRecipe`, trained by
-  `localization.train_localization`.
+  `localization.train_localization`;
+- `"detection"`: `DetectionRecipe`, trained by `detection.train_detection`.
 
 Entries are `"module:attribute"` strings, imported when used, so this table
 imports nothing.
@@ -21,6 +22,10 @@ TASKS = {
     "localization": (
         "keras_video.training.localization:LocalizationRecipe",
         "keras_video.training.localization:train_localization",
+    ),
+    "detection": (
+        "keras_video.training.detection:DetectionRecipe",
+        "keras_video.training.detection:train_detection",
     ),
 }
 
