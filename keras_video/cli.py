@@ -255,6 +255,13 @@ def _cmd_train(args):
         p = e["protocol"]
         print(f"{p['num_videos']} {p['subset']} videos, {p['metric']}")
         print(format_scores(e))
+    elif e is not None and recipe.task == "detection":
+        from keras_video.training.detection import format_scores
+
+        p = e["protocol"]
+        print(f"{p['num_keyframes']} keyframes of {p['num_videos']} videos "
+              f"({p['boxes']}), {p['metric']}")  # fmt: skip
+        print(format_scores(e))
     elif e is not None:
         print(
             f"video top-1 {e['top1']:.4f}  top-5 {e['top5']:.4f}  "
