@@ -27,6 +27,11 @@ produces):
   `mc3_18.weights.h5`, `r2plus1d_18.weights.h5`, made by
   `keras-video weights convert r3d_18` (`mc3_18`, `r2plus1d_18`;
   `pretrained.py`, `convert_torchvision.py`).
+- `SlowFast(weights="kinetics400")`, `Slow(...)`, `I3D(...)`: PyTorchVideo's
+  `slowfast_r50`, `slow_r50` and `i3d_r50`, `slowfast_r50.weights.h5`,
+  `slow_r50.weights.h5`, `i3d_r50.weights.h5`, made by
+  `keras-video weights convert slowfast_r50` (`slow_r50`, `i3d_r50`;
+  `convert_pytorchvideo.py`).
 """
 
 import dataclasses
