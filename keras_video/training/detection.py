@@ -23,7 +23,9 @@
    boxes with `val_boxes=None`); the detector scores each box, the baseline
    gives each box its keyframe's scores (`whole_frame_box_scores`); both as
    AVA detection rows scored by `keras_video.detection.ava_frame_map`
-   (frame-mAP at IoU 0.5, equal to the official evaluator).
+   (frame-mAP at IoU 0.5, equal to the official evaluator). The baseline's
+   `keyframe_classification_map` says how well it names the actions of a
+   keyframe, whoever does them.
 
 ```
 run_dir/
@@ -36,7 +38,9 @@ run_dir/
   baseline_history.csv           the baseline's
   detections_detector.csv        validation detections, AVA's 8 columns
   detections_whole_frame.csv     the baseline's
-  eval.json                      frame-mAP and per-class AP of both, protocol
+  eval.json                      frame-mAP and per-class AP of both, the
+                                 baseline's keyframe_classification_map,
+                                 the protocol
   detections.png                 the detector's labels on validation keyframes
 ```
 """
@@ -335,6 +339,29 @@ def _json_ap(result):
     }
 
 
+def keyframe_classification_map(scores, truth):
+    """How well the whole-frame baseline names the actions of a keyframe,
+    whoever does them: per class, the PASCAL VOC AP of the keyframes ranked
+    by score against the truth, averaged over the classes with a positive.
+
+    Args:
+        scores: `(K, C)` scores of `K` keyframes.
+        truth: `(K, C)` multi-hot: the actions of the keyframe's actors.
+
+    Returns:
+        the mean AP (float), or `None` when no class has a positive.
+    """
+    scores, truth = np.asarray(scores), np.asarray(truth)
+    from keras_video.detection.ava_evaluation import pascal_average_precision
+
+    aps = [
+        pascal_average_precision(scores[:, c], truth[:, c] > 0, int(truth[:, c].sum()))
+        for c in range(truth.shape[1])
+        if truth[:, c].any()
+    ]
+    return float(np.mean(aps)) if aps else None
+
+
 def train_detection(
     recipe,
     data_dir,
@@ -435,6 +462,7 @@ def train_detection(
 
     # Step 4: both methods on the validation keyframes (proposals).
     rows = {method: [] for method in METHODS[: 1 + (baseline is not None)]}
+    frames = {"scores": [], "truth": []}
     shown = {}
     for features, labels, box_mask, meta in val:
         features = {k: v.numpy() for k, v in features.items()}
@@ -443,6 +471,8 @@ def train_detection(
         if baseline is not None:
             frame_scores = np.asarray(baseline.predict_on_batch(features["clip"]))
             scores["whole_frame"] = whole_frame_box_scores(frame_scores, mask)
+            frames["scores"].append(frame_scores)
+            frames["truth"].append(np.max(labels.numpy() * mask[..., None], axis=1))
         for method, found in scores.items():
             rows[method] += detection.to_ava_detections(
                 meta["video_id"], meta["timestamp"], meta["source_boxes"], mask,
@@ -468,6 +498,12 @@ def train_detection(
         )
         report[method] = _json_ap(
             detection.ava_frame_map(label_map, ground_truth, found, excluded)
+        )
+    if baseline is not None:
+        report["whole_frame"]["keyframe_classification_mAP"] = (
+            keyframe_classification_map(
+                np.concatenate(frames["scores"]), np.concatenate(frames["truth"])
+            )
         )
     report["class_names"] = {str(i): n for i, n in label_map.items()}
     report["protocol"] = {
@@ -569,4 +605,10 @@ def format_scores(report):
                 f"{method:<14}{cell(row['mAP'], 13)}  "
                 + "  ".join(cell(row["per_class_AP"][i], width) for i in ids)
             )
+    found = report.get("whole_frame", {}).get("keyframe_classification_mAP")
+    if found is not None:
+        lines.append(
+            f"(the whole-frame classifier's mAP at naming the actions of a "
+            f"keyframe, whoever does them: {100 * found:.1f})"
+        )
     return "\n".join(lines)

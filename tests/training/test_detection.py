@@ -12,6 +12,7 @@ from keras_video.training.detection import (
     DetectionRecipe,
     format_scores,
     frame_targets,
+    keyframe_classification_map,
     whole_frame_box_scores,
 )
 
@@ -108,16 +109,31 @@ def test_whole_frame_scores_go_to_every_box_and_cost_the_map():
         whole_frame_box_scores(frame_scores[:, 0], box_mask)
 
 
+def test_keyframe_classification_map_by_hand():
+    scores = [[0.9, 0.75, 0.5], [0.2, 0.5, 0.25], [0.6, 0.875, 0.125]]
+    truth = [[1, 0, 0], [0, 1, 0], [0, 0, 0]]
+    # Class 0: 0.9 T, 0.6 F, 0.2 F -> AP 1. Class 1: 0.875 F, 0.75 F, 0.5 T ->
+    # AP 1/3. Class 2 has no positive: left out.
+    assert keyframe_classification_map(scores, truth) == pytest.approx(2 / 3)
+    assert keyframe_classification_map(scores, np.zeros((3, 3))) is None
+
+
 def test_format_scores_marks_classes_without_ground_truth():
     report = {
         "class_names": {"1": "left", "2": "right"},
         "detector": {"mAP": 0.5, "per_class_AP": {"1": 0.5, "2": None}},
-        "whole_frame": {"mAP": 0.25, "per_class_AP": {"1": 0.25, "2": None}},
+        "whole_frame": {
+            "mAP": 0.25,
+            "per_class_AP": {"1": 0.25, "2": None},
+            "keyframe_classification_mAP": 0.75,
+        },
     }
     assert format_scores(report).splitlines() == [
         "method        frame-mAP@0.5    left   right",
         "detector               50.0    50.0       -",
         "whole_frame            25.0    25.0       -",
+        "(the whole-frame classifier's mAP at naming the actions of a keyframe, "
+        "whoever does them: 75.0)",
     ]
 
 
@@ -169,5 +185,6 @@ def test_train_command_end_to_end(tmp_path, data_dir, capsys):
             run / "label_map.pbtxt", data_dir / "val.csv", rows
         )
         assert again["mAP"] == pytest.approx(scores["mAP"], abs=1e-12)
+    assert 0.0 <= report["whole_frame"]["keyframe_classification_mAP"] <= 1.0
     model = keras.saving.load_model(run / "detector.keras", safe_mode=True)
     assert model.output.shape[-1] == 5
