@@ -499,3 +499,78 @@ def write_detection_dataset(
         "write_detection_dataset is reserved for the detection issue; use "
         "write_motion_dataset for classification."
     )
+
+
+def object_boxes(masks):
+    """Per-frame boxes of the moving shape, on the torus the shape lives on.
+
+    The box of a frame is the smallest one holding the shape's pixels when
+    columns and rows wrap around (the world of `render_motion_clip` is a
+    torus), so a shape crossing an edge gets a tight box that crosses it too,
+    not one spanning the whole image.
+
+    Args:
+        masks: bool `(num_frames, height, width)`, e.g. the `"mask"` of
+            `render_motion_clip`'s info.
+
+    Returns:
+        int64 `(num_frames, 4)`: `(x1, y1, x2, y2)` in pixels, ends exclusive,
+        `0 <= x1 < width`, `0 <= y1 < height`. `x2` may pass `width` (and
+        `y2` `height`) when the shape wraps: the box then covers columns
+        `x1 .. x2 - 1` modulo `width` (see `box_masks`). A frame without
+        shape pixels gets `(0, 0, 0, 0)`.
+
+    Example:
+    >>> rng = np.random.default_rng(0)
+    >>> frames, info = render_motion_clip("left", rng, (32, 32), 8)
+    >>> boxes = object_boxes(info["mask"])  # (8, 4)
+    >>> bool(box_masks(boxes, (32, 32))[info["mask"]].all())
+    True
+    """
+    masks = np.asarray(masks, dtype=bool)
+    if masks.ndim != 3:
+        raise ValueError(
+            "`masks` must be (num_frames, height, width). "
+            f"Received: masks of shape {masks.shape}"
+        )
+
+    def span(occupied):
+        """Start and length of the shortest circular run holding every True."""
+        n = occupied.size
+        index = np.flatnonzero(occupied)
+        if index.size == 0:
+            return 0, 0
+        gaps = np.diff(np.concatenate([index, index[:1] + n]))  # to the next one
+        k = int(np.argmax(gaps))
+        return int(index[(k + 1) % index.size]), n - int(gaps[k]) + 1
+
+    boxes = np.zeros((len(masks), 4), np.int64)
+    for t, mask in enumerate(masks):
+        x1, width = span(mask.any(axis=0))
+        y1, height = span(mask.any(axis=1))
+        if width and height:
+            boxes[t] = (x1, y1, x1 + width, y1 + height)
+    return boxes
+
+
+def box_masks(boxes, image_size):
+    """The pixels inside per-frame boxes that may wrap (`object_boxes`).
+
+    Args:
+        boxes: int `(num_frames, 4)` `(x1, y1, x2, y2)`, ends exclusive; a
+            box past the right or bottom edge continues on the other side.
+        image_size: `(height, width)`.
+
+    Returns:
+        bool `(num_frames, height, width)`.
+    """
+    h, w = image_size
+    boxes = np.asarray(boxes, dtype=np.int64).reshape(-1, 4)
+    out = np.zeros((len(boxes), h, w), bool)
+    for t, (x1, y1, x2, y2) in enumerate(boxes):
+        cols = np.zeros(w, bool)
+        cols[np.arange(x1, x2) % w] = True
+        rows = np.zeros(h, bool)
+        rows[np.arange(y1, y2) % h] = True
+        out[t] = rows[:, None] & cols[None, :]
+    return out
