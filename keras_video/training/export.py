@@ -1,27 +1,10 @@
-"""Serving artifacts of trained models."""
+"""Serving artifacts of trained models: `keras_video.export.export_model`.
 
-import os
+Kept so `from keras_video.training.export import export_model` goes on working;
+the exporters, their parity checks and the clip protocol live in
+`keras_video.export`.
+"""
 
+from keras_video.export.exporter import export_model
 
-def export_model(model, output, format="tf_saved_model"):
-    """Exports `model` (a `keras.Model` or a `.keras` path) with `model.export`.
-
-    The `tf_saved_model` artifact has a `serve` endpoint taking float32
-    `(batch, frames, height, width, 3)` clips in `[0, 255]` (the runner's
-    models rescale inside) and returning class probabilities:
-
-    ```python
-    import tensorflow as tf
-    served = tf.saved_model.load("export/")
-    probs = served.serve(clips)
-    ```
-
-    Returns:
-        the output path.
-    """
-    import keras
-
-    if isinstance(model, (str, os.PathLike)):
-        model = keras.saving.load_model(model)
-    model.export(os.fspath(output), format=format, verbose=False)
-    return os.fspath(output)
+__all__ = ["export_model"]
