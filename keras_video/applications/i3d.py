@@ -216,16 +216,20 @@ def I3D(
             head_pool_size=head_pool_size,
             res5_dilation=res5_dilation,
         )
-    pytorchvideo_only = dict(
-        base_filters=(base_filters, 64),
-        head_pool_size=(head_pool_size, None),
-        res5_dilation=(res5_dilation, 1),
-        weights=(weights, None if weights == "kinetics400" else weights),
+    if weights == "kinetics400":
+        raise ValueError(
+            f"{name}: weights='kinetics400' is PyTorchVideo's i3d_r50, "
+            f"architecture='pytorchvideo'. Received: architecture={architecture!r}"
+        )
+    pytorchvideo_only = (
+        ("base_filters", base_filters, 64),
+        ("head_pool_size", head_pool_size, None),
+        ("res5_dilation", res5_dilation, 1),
     )
-    for key, (value, default) in pytorchvideo_only.items():
+    for key, value, default in pytorchvideo_only:
         if value != default:
             raise ValueError(
-                f"{name}: {key}={value!r} is for architecture='pytorchvideo' "
+                f"{name}: `{key}` is an option of architecture='pytorchvideo' "
                 f"(PyTorchVideo's i3d_r50). Received: {key}={value!r}, "
                 f"architecture={architecture!r}"
             )
