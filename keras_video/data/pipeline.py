@@ -15,6 +15,11 @@ Seeding: each element gets its own seed from `tf.data.Dataset.random(seed)`
 drawn in order, before the parallel map, so a given `seed` gives the same clips
 in every epoch sequence whatever the thread timing (the maps are
 `deterministic=True` when a seed is given).
+
+With `service=` (`video_clip_dataset`), the stages from the decode map to the
+labels (`clip_stages`) run on tf.data service workers and the trainer batches
+(`batch_stages`); the seeds are drawn here as above, so the clips are the
+same (`keras_video.data.service`).
 """
 
 import numpy as np
@@ -133,6 +138,8 @@ def finish(
 ):  # fmt: skip
     """Decoded `(clips, label, video_id, seed, ok)` elements -> the final dataset.
 
+    `clip_stages` then `batch_stages`.
+
     Args:
         ds: the source's decoded elements (see the module docstring).
         settings: `ClipSettings`.
@@ -155,7 +162,29 @@ def finish(
         without labels; clips float32 `(batch, clip_length, h, w, 3)` in
         `[0, 255]`.
     """
-    if skipped is not None:
+    ds = clip_stages(
+        ds, settings, augment=augment, label_mode=label_mode,
+        num_classes=num_classes, deterministic=deterministic,
+        drop_bad=skipped is not None, skipped=skipped, num_crops=num_crops,
+        with_video_id=with_video_id, modality=modality,
+    )  # fmt: skip
+    ds = batch_stages(ds, batch_size, auto_shard)
+    ds.skipped_files = skipped
+    return ds
+
+
+def clip_stages(
+    ds, settings, *, augment, label_mode, num_classes, deterministic,
+    drop_bad=False, skipped=None, num_crops=1, with_video_id=False, modality="rgb",
+):  # fmt: skip
+    """Decoded elements -> one output element per clip, unbatched.
+
+    The part of `finish` that a tf.data service worker runs (see
+    `keras_video.data.service`). `drop_bad` drops elements whose `ok` is
+    false; `skipped` (a `SkippedFiles`) also logs them once per epoch, which
+    needs the process that decoded them. Other arguments as in `finish`.
+    """
+    if drop_bad:
         ds = ds.filter(lambda clips, label, vid, elem_seed, ok: ok)
     one_clip = settings.num_clips == 1 and num_crops == 1
     channels = channels_of(modality)
@@ -189,7 +218,12 @@ def finish(
             parts += (vid,)
         return parts[0] if len(parts) == 1 else parts
 
-    ds = ds.map(output)
+    return ds.map(output)
+
+
+def batch_stages(ds, batch_size, auto_shard=True):
+    """Batches (unless `batch_size` is `None`), prefetches, and turns off
+    tf.distribute's auto-sharding when `auto_shard` is false."""
     if batch_size is not None:
         ds = ds.batch(batch_size)
     ds = ds.prefetch(tf.data.AUTOTUNE)
@@ -199,7 +233,6 @@ def finish(
             tf.data.experimental.AutoShardPolicy.OFF
         )
         ds = ds.with_options(options)
-    ds.skipped_files = skipped
     return ds
 
 
@@ -225,7 +258,7 @@ def video_clip_dataset(
     videos, settings, *, shuffle, seed, augment=False, label_mode="int",
     batch_size=None, on_error="raise", decode_timeout=DEFAULT_DECODE_TIMEOUT,
     backend="auto", shard=None, num_crops=1, with_video_id=False, modality="rgb",
-    flow=None,
+    flow=None, service=None, processing_mode="distributed_epoch",
 ):  # fmt: skip
     """Clips from video files: the pipeline for a `VideoList`.
 
@@ -242,6 +275,11 @@ def video_clip_dataset(
         shard: `(num_shards, index)` or `None`.
         modality: `"rgb"`, `"flow"`, `"stacked_flow"` or `"rgb+flow"`.
         flow: the `FlowSource` of the flow modalities (default: on the fly).
+        service: decode and augment on tf.data service workers: the
+            dispatcher's address or a `service.DataService`; `None` decodes
+            here. The clips are the same (see `keras_video.data.service`).
+        processing_mode: with `service`, `"distributed_epoch"` (each clip of
+            an epoch once) or `"parallel_epochs"` (once per worker).
         others: as in `finish`.
 
     Returns:
@@ -277,26 +315,53 @@ def video_clip_dataset(
     )  # fmt: skip
     clips_dtype = tf.as_dtype(loader.dtype)
 
-    def decode(element, elem_seed):
-        path, label, vid, segment = element
-        clips, ok = tf.numpy_function(
-            loader, [path, elem_seed, segment], [clips_dtype, tf.bool]
-        )
-        clips.set_shape(clips_shape)
-        ok.set_shape(())
-        return clips, label, vid, elem_seed, ok
+    def decoded(ds, read):
+        """`read(path, seed, segment) -> [clips, ok]` mapped over `ds`."""
 
-    ds = ds.map(
-        decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic
-    )
-    ds = finish(
-        ds, settings, augment=augment, label_mode=label_mode,
-        num_classes=len(videos.class_names or ()), batch_size=batch_size,
-        deterministic=deterministic,
-        skipped=loader.skipped if on_error == "skip" else None,
-        num_crops=num_crops, with_video_id=with_video_id, auto_shard=shard is None,
-        modality=modality,
+        def decode(element, elem_seed):
+            path, label, vid, segment = element
+            clips, ok = read(path, elem_seed, segment)
+            clips.set_shape(clips_shape)
+            ok.set_shape(())
+            return clips, label, vid, elem_seed, ok
+
+        return ds.map(
+            decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic
+        )
+
+    stages = dict(
+        augment=augment, label_mode=label_mode,
+        num_classes=len(videos.class_names or ()), deterministic=deterministic,
+        num_crops=num_crops, with_video_id=with_video_id, modality=modality,
     )  # fmt: skip
+    if service is None:
+
+        def read(path, elem_seed, segment):
+            return tf.numpy_function(
+                loader, [path, elem_seed, segment], [clips_dtype, tf.bool]
+            )
+
+        ds = finish(
+            decoded(ds, read), settings, batch_size=batch_size,
+            skipped=loader.skipped if on_error == "skip" else None,
+            auto_shard=shard is None, **stages,
+        )  # fmt: skip
+    else:  # decode and augment on tf.data service workers
+        from keras_video.data import service as data_service
+
+        service = data_service.as_data_service(service, processing_mode)
+        read = data_service.decode_function(loader)
+        per_video = settings.num_clips * num_crops
+        ds = data_service.distribute_epochs(
+            ds,
+            lambda table: clip_stages(
+                decoded(table, read), settings, drop_bad=on_error == "skip",
+                **stages,
+            ),
+            service, processing_mode, batch_size,
+            num_elements=None if on_error == "skip" else len(videos) * per_video,
+        )  # fmt: skip
+        ds = batch_stages(ds, None, shard is None)
     ds.skipped_files = loader.skipped
     ds.file_paths = list(videos.paths)
     ds.class_names = videos.class_names
