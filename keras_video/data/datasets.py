@@ -59,7 +59,7 @@ def _check_labels_args(labels, class_names):
 def _training_datasets(
     videos, settings, *, source, label_mode, batch_size, shuffle, seed,
     validation_split, subset, augment, on_error, decode_timeout, shard, backend,
-    verbose, modality, flow,
+    verbose, modality, flow, service, processing_mode,
 ):  # fmt: skip
     """Shuffles, splits and builds one dataset per subset (a tuple for "both")."""
     pipeline.check_output_args(label_mode, batch_size, videos.class_names)
@@ -84,7 +84,8 @@ def _training_datasets(
             subset_videos, settings, shuffle=shuffle_this, seed=seed,
             augment=augment, label_mode=label_mode, batch_size=batch_size,
             on_error=on_error, decode_timeout=decode_timeout, backend=backend,
-            shard=shard, modality=modality, flow=flow,
+            shard=shard, modality=modality, flow=flow, service=service,
+            processing_mode=processing_mode,
         )  # fmt: skip
 
     if subset == "both":
@@ -138,6 +139,8 @@ def video_dataset_from_directory(
     backend="auto",
     verbose=True,
     clip_settings=None,
+    service=None,
+    processing_mode="distributed_epoch",
 ):
     """Generates a `tf.data.Dataset` of clips from video files in a directory.
 
@@ -200,6 +203,14 @@ def video_dataset_from_directory(
         clip_settings: a `ClipSettings` in place of the clip keywords
             (`clip_length` to `short_side`, `num_clips`, `clip_sampling`,
             `short_video`, `interpolation`), e.g. a pretrained model's protocol.
+        service: decode and augment on tf.data service workers
+            (`keras-video data-service`): the dispatcher's `"host:port"`, or a
+            `keras_video.data.service.DataService`. The clips equal the local
+            ones for the same `seed` (see `keras_video.data.service`); `None`
+            decodes in this process.
+        processing_mode: with `service`: `"distributed_epoch"`, each clip of
+            an epoch once across the workers; `"parallel_epochs"`, once per
+            worker.
 
     Returns:
         a `tf.data.Dataset` of `(clips, labels)`; clips are float32
@@ -237,6 +248,7 @@ def video_dataset_from_directory(
         on_error=on_error, decode_timeout=decode_timeout, shard=shard,
         backend=backend, verbose=verbose, modality=modality,
         flow=_flow_source(modality, flow_dir, flow_method, videos.root),
+        service=service, processing_mode=processing_mode,
     )  # fmt: skip
 
 
@@ -268,6 +280,8 @@ def video_dataset_from_csv(
     backend="auto",
     verbose=True,
     clip_settings=None,
+    service=None,
+    processing_mode="distributed_epoch",
 ):
     """A clip dataset from a Kinetics-style CSV list (`path,label[,start,end]`).
 
@@ -298,6 +312,7 @@ def video_dataset_from_csv(
         on_error=on_error, decode_timeout=decode_timeout, shard=shard,
         backend=backend, verbose=verbose, modality=modality,
         flow=_flow_source(modality, flow_dir, flow_method, videos.root),
+        service=service, processing_mode=processing_mode,
     )  # fmt: skip
 
 
@@ -325,6 +340,8 @@ def video_test_dataset(
     backend="auto",
     clip_settings=None,
     video_root=None,
+    service=None,
+    processing_mode="distributed_epoch",
 ):
     """Every test clip of every video, with its video id (multi-clip x multi-crop).
 
@@ -343,6 +360,8 @@ def video_test_dataset(
             `num_clips` is used; `clip_sampling` is always uniform here).
         video_root: the folder `flow_dir` mirrors (default: each video's own
             folder).
+        service, processing_mode: decode on tf.data service workers, as in
+            `video_dataset_from_directory`.
         others: as in `video_dataset_from_directory`.
 
     Returns:
@@ -370,7 +389,8 @@ def video_test_dataset(
         batch_size=batch_size, on_error=on_error, decode_timeout=decode_timeout,
         backend=backend, shard=shard, modality=modality,
         flow=_flow_source(modality, flow_dir, flow_method, video_root),
-        num_crops=num_crops, with_video_id=True,
+        num_crops=num_crops, with_video_id=True, service=service,
+        processing_mode=processing_mode,
     )  # fmt: skip
     ds.class_names = class_names if names_given else None
     return ds
