@@ -86,6 +86,62 @@ def _add_prepare(subparsers):
     p.set_defaults(func=_cmd_prepare)
 
 
+# --- data-service: `data-service dispatcher | worker` -------------------------
+
+
+def _cmd_data_service(args):
+    from keras_video.data import service
+
+    if args.role == "dispatcher":
+        server = service.start_dispatcher(
+            args.port, args.worker_timeout, args.work_dir
+        )
+        name = f"tf.data service dispatcher at {server.target}"
+    else:
+        server = service.start_worker(args.dispatcher, args.port, args.host)
+        name = f"tf.data service worker on port {args.port} for {args.dispatcher}"
+    service.serve(server, name)
+    return 0
+
+
+def _add_data_service(subparsers):
+    p = subparsers.add_parser(
+        "data-service",
+        help="run a tf.data service dispatcher or decode worker",
+        description="Start a tf.data service server and block until Ctrl-C or "
+        "SIGTERM. Datasets built with service='HOST:PORT' (the dispatcher) "
+        "decode and augment their clips on the workers.",
+    )
+    roles = p.add_subparsers(dest="role", metavar="ROLE")
+    roles.required = True
+    d = roles.add_parser("dispatcher", help="the dispatcher (one per cluster)")
+    d.add_argument("--port", type=int, default=5050)
+    d.add_argument(
+        "--worker-timeout",
+        type=float,
+        help="seconds without a heartbeat before a worker counts as lost",
+    )
+    d.add_argument(
+        "--work-dir",
+        help="keep registered datasets here, not in memory (fault-tolerant mode)",
+    )
+    d.set_defaults(func=_cmd_data_service)
+    w = roles.add_parser("worker", help="a decode worker (one per CPU host)")
+    w.add_argument("--dispatcher", required=True, help="the dispatcher's HOST:PORT")
+    w.add_argument(
+        "--port",
+        type=int,
+        default=5051,
+        help="a fixed port lets a restarted worker take over its tasks",
+    )
+    w.add_argument(
+        "--host",
+        help="the name the trainers reach this worker by (default: localhost "
+        "for a local dispatcher, else this machine's host name)",
+    )
+    w.set_defaults(func=_cmd_data_service)
+
+
 # --- flow: `flow SRC DST` ---------------------------------------------------
 
 
@@ -475,6 +531,7 @@ def _parser():
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_prepare(subparsers)
+    _add_data_service(subparsers)
     _add_flow(subparsers)
     _add_features(subparsers)
     _add_training_commands(subparsers)
