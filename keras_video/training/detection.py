@@ -537,8 +537,9 @@ def train_detection(
 
 def _plot_keyframes(path, keyframes, class_names, score_threshold=0.5):
     """A PNG of keyframes with each box's best action and score: green where
-    it is a true action of the box, red where not, dashed grey where the box
-    is no actor (a false proposal) or scores below `score_threshold`."""
+    it is a true action of the box, red where not, grey where the box is no
+    actor (a false proposal); dashed where the score is below
+    `score_threshold`."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -556,10 +557,10 @@ def _plot_keyframes(path, keyframes, class_names, score_threshold=0.5):
         for box, score, label in zip(boxes, scores, labels, strict=True):
             k = int(np.argmax(score))
             x1, y1, x2, y2 = (float(v) for v in box)
-            if label.any() and score[k] >= score_threshold:
-                colour, style = ("lime" if label[k] else "red"), "-"
-            else:
-                colour, style = "lightgrey", "--"
+            colour = "lightgrey"
+            if label.any():
+                colour = "lime" if label[k] else "red"
+            style = "-" if score[k] >= score_threshold else "--"
             ax.add_patch(
                 matplotlib.patches.Rectangle(
                     (x1 - 0.5, y1 - 0.5), x2 - x1, y2 - y1, fill=False,
@@ -577,7 +578,7 @@ def _plot_keyframes(path, keyframes, class_names, score_threshold=0.5):
         ax.axis("off")
     fig.suptitle(
         "the detector's best action per proposal box: green correct, red wrong, "
-        f"dashed no actor or score < {score_threshold:g}",
+        f"grey no actor (a false proposal); dashed: score < {score_threshold:g}",
         fontsize=8,
     )
     fig.tight_layout()
