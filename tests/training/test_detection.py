@@ -188,3 +188,24 @@ def test_train_command_end_to_end(tmp_path, data_dir, capsys):
     assert 0.0 <= report["whole_frame"]["keyframe_classification_mAP"] <= 1.0
     model = keras.saving.load_model(run / "detector.keras", safe_mode=True)
     assert model.output.shape[-1] == 5
+
+
+@pytest.mark.filterwarnings("ignore:`shuffle=True` was passed")
+def test_mixed_precision_builds_in_bfloat16_with_float32_scores(tmp_path, data_dir):
+    from keras_video.training.detection import train_detection
+
+    recipe = DetectionRecipe(**TINY, precision="mixed_bfloat16", baseline=False)
+    result = train_detection(recipe, data_dir, tmp_path, verbose=0, evaluate=False)
+    model = result["model"]
+    assert result["policy"] == "mixed_bfloat16" and result["baseline"] is None
+
+    def layers(m):
+        for layer in m.layers:
+            yield from layers(layer) if isinstance(layer, keras.Model) else [layer]
+
+    convs = [c for c in layers(model) if isinstance(c, keras.layers.Conv3D)]
+    assert convs and all(c.compute_dtype == "bfloat16" for c in convs)
+    assert model.outputs[0].dtype == "float32"
+    assert np.isfinite(result["history"]["loss"]).all()
+    assert keras.config.dtype_policy().name == "float32"  # restored
+    assert not (tmp_path / "eval.json").exists()
