@@ -47,7 +47,6 @@ run_dir/
 
 import dataclasses
 import importlib.util
-import json
 import math
 import os
 import typing
@@ -57,6 +56,7 @@ import numpy as np
 
 from keras_video.training import checkpoints
 from keras_video.training import precision as precision_lib
+from keras_video.training.recipe import RecipeBase
 from keras_video.training.runner import make_optimizer
 
 METHODS = ("detector", "whole_frame")
@@ -77,7 +77,7 @@ def _tiny_slowfast():
 
 
 @dataclasses.dataclass
-class DetectionRecipe:
+class DetectionRecipe(RecipeBase):
     """Everything an AVA-style detection run needs besides the data folder.
 
     Attributes:
@@ -151,30 +151,6 @@ class DetectionRecipe:
     seed: int = 1337
 
     task: typing.ClassVar[str] = "detection"
-
-    def replace(self, **changes):
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self):
-        return {"task": self.task, **dataclasses.asdict(self)}
-
-    @classmethod
-    def from_dict(cls, config):
-        config = {k: v for k, v in config.items() if k != "task"}
-        for key in ("rescale", "keyframe_range"):
-            if isinstance(config.get(key), list):
-                config[key] = tuple(config[key])
-        for key in ("backbone_args", "head_args"):
-            if isinstance(config.get(key), dict):
-                config[key] = {
-                    k: tuple(v) if isinstance(v, list) else v
-                    for k, v in config[key].items()
-                }
-        return cls(**config)
-
-    def save(self, path):
-        with open(path, "w") as f:
-            json.dump(self.to_dict(), f, indent=2)
 
 
 # ------------------------------------------------------------------ the models

@@ -57,11 +57,12 @@ import numpy as np
 
 from keras_video.training import checkpoints
 from keras_video.training import precision as precision_lib
+from keras_video.training.recipe import RecipeBase
 from keras_video.training.runner import make_optimizer
 
 
 @dataclasses.dataclass
-class LocalizationRecipe:
+class LocalizationRecipe(RecipeBase):
     """Everything a localisation run needs besides the data folder.
 
     Attributes:
@@ -134,24 +135,6 @@ class LocalizationRecipe:
     baseline_context: float = 0.5
 
     task: typing.ClassVar[str] = "localization"
-
-    def replace(self, **changes):
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self):
-        return {"task": self.task, **dataclasses.asdict(self)}
-
-    @classmethod
-    def from_dict(cls, config):
-        config = {k: v for k, v in config.items() if k != "task"}
-        for key in ("rescale", "tiou_thresholds", "baseline_windows"):
-            if isinstance(config.get(key), list):
-                config[key] = tuple(config[key])
-        return cls(**config)
-
-    def save(self, path):
-        with open(path, "w") as f:
-            json.dump(self.to_dict(), f, indent=2)
 
 
 # ------------------------------------------------------------------ the data

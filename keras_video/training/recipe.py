@@ -26,8 +26,45 @@ import typing
 from keras_video.training import tasks
 
 
+def _tuples(value):
+    """JSON lists back to tuples, inside dicts too."""
+    if isinstance(value, list):
+        return tuple(value)
+    if isinstance(value, dict):
+        return {k: _tuples(v) for k, v in value.items()}
+    return value
+
+
+class RecipeBase:
+    """What every recipe dataclass shares: `task` (a class attribute naming
+    its trainer in `keras_video.training.tasks`), copies with changes, and a
+    JSON round trip (`recipe.json` of a run)."""
+
+    task: typing.ClassVar[str]
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self):
+        return {"task": self.task, **dataclasses.asdict(self)}
+
+    @classmethod
+    def from_dict(cls, config):
+        """The recipe of a `to_dict` (JSON lists become tuples again)."""
+        return cls(**{k: _tuples(v) for k, v in config.items() if k != "task"})
+
+    def save(self, path):
+        with open(path, "w") as f:
+            json.dump(self.to_dict(), f, indent=2)
+
+    @classmethod
+    def load_json(cls, path):
+        with open(path) as f:
+            return cls.from_dict(json.load(f))
+
+
 @dataclasses.dataclass
-class Recipe:
+class Recipe(RecipeBase):
     """Everything a classification run needs besides the data folder.
 
     Attributes:
@@ -77,9 +114,6 @@ class Recipe:
 
     task: typing.ClassVar[str] = "classification"
 
-    def replace(self, **changes):
-        return dataclasses.replace(self, **changes)
-
     def clip_settings(self, evaluation=False):
         """The `keras_video.data.ClipSettings` of training clips, or with
         `evaluation=True` of the video-level evaluation (`eval_num_clips`
@@ -98,26 +132,6 @@ class Recipe:
                 num_clips=self.eval_num_clips, clip_sampling="uniform"
             )
         return settings
-
-    def to_dict(self):
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, config):
-        config = dict(config)
-        for key in ("image_size", "rescale"):
-            if isinstance(config.get(key), list):
-                config[key] = tuple(config[key])
-        return cls(**config)
-
-    def save(self, path):
-        with open(path, "w") as f:
-            json.dump(self.to_dict(), f, indent=2)
-
-    @classmethod
-    def load_json(cls, path):
-        with open(path) as f:
-            return cls.from_dict(json.load(f))
 
 
 def _parse_value(text):

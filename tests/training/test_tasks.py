@@ -27,7 +27,11 @@ def test_unknown_task():
 def test_recipe_json_is_loaded_as_its_task(tmp_path):
     classification = tmp_path / "a.json"
     Recipe(epochs=3).save(classification)
-    assert "task" not in json.loads(classification.read_text())  # older runs
+    assert json.loads(classification.read_text())["task"] == "classification"
+    assert load_recipe(str(classification)) == Recipe(epochs=3)
+    older = json.loads(classification.read_text())
+    del older["task"]  # runs saved before recipes had a task
+    classification.write_text(json.dumps(older))
     assert load_recipe(str(classification)) == Recipe(epochs=3)
     localization = tmp_path / "b.json"
     LocalizationRecipe(epochs=3).save(localization)
