@@ -17,6 +17,7 @@ import threading
 
 import numpy as np
 
+from keras_video.data import probe
 from keras_video.data.errors import DecodeTimeoutError, VideoDecodeError
 from keras_video.data.flow_source import FlowSource, check_modality
 from keras_video.data.video import VideoReader
@@ -210,6 +211,7 @@ class ClipLoader:
                 the message names it.
         """
         try:
+            probe.seed_index(path)  # the data set's probe manifest, if any
             with VideoReader(path, backend=self.backend) as reader:
                 return self._read(reader, path, seed, segment)
         except VideoDecodeError:
