@@ -314,25 +314,16 @@ def predict_videos(
     Returns:
         `(num_videos, num_classes)` float NumPy array, one row per path.
     """
-    from keras_video import data
+    from keras_video.evaluation.views import video_scores
 
     settings = recipe.clip_settings(evaluation=True)
     if num_clips:
         settings = settings.replace(num_clips=num_clips)
-    ds = data.video_test_dataset(
-        list(paths),
-        [0] * len(paths),
-        batch_size=batch_size or recipe.batch_size,
-        num_crops=num_crops or recipe.eval_num_crops,
-        clip_settings=settings,
-    )
-    scores, ids = [], []
-    for clips, _, video_ids in ds:
-        scores.append(keras.ops.convert_to_numpy(model(clips, training=False)))
-        ids.append(video_ids.numpy())
-    return data.aggregate_video_predictions(
-        np.concatenate(scores), np.concatenate(ids), num_videos=len(paths)
-    )
+    scores, _ = video_scores(
+        model, paths, settings, num_crops or recipe.eval_num_crops,
+        batch_size or recipe.batch_size,
+    )  # fmt: skip
+    return scores
 
 
 def evaluate_videos(
@@ -350,12 +341,11 @@ def evaluate_videos(
     video_scores = predict_videos(
         model, paths, recipe, num_clips, num_crops, batch_size
     )
-    labels = np.asarray(labels)
-    k = min(5, video_scores.shape[-1])
-    topk = np.argsort(-video_scores, axis=-1)[:, :k]
+    from keras_video.evaluation.views import top_k_accuracy
+
     return {
-        "top1": float(np.mean(topk[:, 0] == labels)),
-        "top5": float(np.mean(np.any(topk == labels[:, None], axis=-1))),
+        "top1": top_k_accuracy(video_scores, labels, 1),
+        "top5": top_k_accuracy(video_scores, labels, 5),
         "num_videos": len(paths),
         "num_clips": int(num_clips),
         "num_crops": int(num_crops),
