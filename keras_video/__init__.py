@@ -12,7 +12,7 @@ from keras_video import applications, layers
 from keras_video.version import __version__
 
 # Only sub-packages that exist: a name here that fails to import is a bug.
-_LAZY_SUBPACKAGES = ("data", "detection", "flow", "training", "tuners")
+_LAZY_SUBPACKAGES = ("data", "detection", "flow", "training", "tuners", "visualization")
 
 
 def __getattr__(name):
