@@ -5,6 +5,13 @@ No TensorFlow is imported here: gradients come from the Keras backend's own
 automatic differentiation (`gradients.class_score_gradients`).
 """
 
+from keras_video.visualization.clips import to_uint8, write_clip
+from keras_video.visualization.filters import (
+    filter_grid,
+    inflated_filter_grid,
+    kernel_clips,
+    write_filter_grid,
+)
 from keras_video.visualization.grad_cam import grad_cam, saliency, upsample
 from keras_video.visualization.gradients import class_score_gradients
 from keras_video.visualization.probe import default_layer, find_layer, probe_model
@@ -12,9 +19,15 @@ from keras_video.visualization.probe import default_layer, find_layer, probe_mod
 __all__ = [
     "class_score_gradients",
     "default_layer",
+    "filter_grid",
     "find_layer",
     "grad_cam",
+    "inflated_filter_grid",
+    "kernel_clips",
     "probe_model",
     "saliency",
+    "to_uint8",
     "upsample",
+    "write_clip",
+    "write_filter_grid",
 ]
