@@ -5,6 +5,7 @@ No TensorFlow is imported here: gradients come from the Keras backend's own
 automatic differentiation (`gradients.class_score_gradients`).
 """
 
+from keras_video.visualization.class_model import class_model, write_class_model
 from keras_video.visualization.clips import to_uint8, write_clip
 from keras_video.visualization.filters import (
     filter_grid,
@@ -17,6 +18,7 @@ from keras_video.visualization.gradients import class_score_gradients
 from keras_video.visualization.probe import default_layer, find_layer, probe_model
 
 __all__ = [
+    "class_model",
     "class_score_gradients",
     "default_layer",
     "filter_grid",
@@ -28,6 +30,7 @@ __all__ = [
     "saliency",
     "to_uint8",
     "upsample",
+    "write_class_model",
     "write_clip",
     "write_filter_grid",
 ]
