@@ -15,17 +15,32 @@ from keras_video.visualization.filters import (
 )
 from keras_video.visualization.grad_cam import grad_cam, saliency, upsample
 from keras_video.visualization.gradients import class_score_gradients
+from keras_video.visualization.overlays import (
+    colorize,
+    draw_boxes,
+    draw_top_classes,
+    frame_importance,
+    frame_strip,
+    overlay_heatmap,
+    write_importance_curve,
+)
 from keras_video.visualization.probe import default_layer, find_layer, probe_model
 
 __all__ = [
     "class_model",
     "class_score_gradients",
+    "colorize",
     "default_layer",
+    "draw_boxes",
+    "draw_top_classes",
     "filter_grid",
     "find_layer",
+    "frame_importance",
+    "frame_strip",
     "grad_cam",
     "inflated_filter_grid",
     "kernel_clips",
+    "overlay_heatmap",
     "probe_model",
     "saliency",
     "to_uint8",
@@ -33,4 +48,5 @@ __all__ = [
     "write_class_model",
     "write_clip",
     "write_filter_grid",
+    "write_importance_curve",
 ]
