@@ -33,7 +33,8 @@ def to_uint8(clip, value_range=(0, 255)):
     return np.clip(np.round(scaled), 0, 255).astype(np.uint8)
 
 
-def _check_frames(frames):
+def check_frames(frames):
+    """`frames` as an array, or `ValueError` unless uint8 RGB `(T, H, W, 3)`."""
     frames = np.asarray(frames)
     if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
         raise ValueError(
@@ -110,7 +111,7 @@ def write_clip(path, frames, fps=8, repeats=1):
     write_clip("clip.gif", frames)  # VideoReader("clip.gif"): 8 frames, 32x32
     ```
     """
-    frames = _check_frames(frames)
+    frames = check_frames(frames)
     if int(repeats) != repeats or repeats < 1:
         raise ValueError(f"`repeats` must be a positive int. Received: {repeats!r}")
     if isinstance(fps, bool) or int(fps) != fps or fps < 1:

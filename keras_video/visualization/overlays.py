@@ -15,6 +15,7 @@ Frames are uint8 RGB `(T, H, W, 3)`; nothing is drawn in place.
 import cv2
 import numpy as np
 
+from keras_video.visualization.clips import check_frames
 from keras_video.visualization.grad_cam import upsample
 
 COLORMAPS = {
@@ -23,16 +24,6 @@ COLORMAPS = {
     "viridis": cv2.COLORMAP_VIRIDIS,
     "turbo": cv2.COLORMAP_TURBO,
 }
-
-
-def _frames(frames):
-    frames = np.asarray(frames)
-    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
-        raise ValueError(
-            "`frames` must be uint8 RGB (num_frames, height, width, 3). "
-            f"Received: shape {frames.shape}, dtype {frames.dtype}"
-        )
-    return frames
 
 
 def colorize(heatmap, colormap="jet"):
@@ -65,7 +56,7 @@ def overlay_heatmap(frames, heatmap, alpha=0.5, colormap="jet"):
     Returns:
         uint8 RGB `(T, H, W, 3)`.
     """
-    frames = _frames(frames)
+    frames = check_frames(frames)
     if not 0 <= alpha <= 1:
         raise ValueError(f"`alpha` must be in [0, 1]. Received: alpha={alpha}")
     heatmap = np.asarray(heatmap, np.float32)
@@ -115,7 +106,7 @@ def draw_top_classes(frames, rows, top=None, colour=(255, 255, 255)):
     Returns:
         uint8 RGB `(T, H, W, 3)`, e.g. `0.93 playing cricket` on each frame.
     """
-    frames = _frames(frames).copy()
+    frames = check_frames(frames).copy()
     per_frame = len(rows) == len(frames) and all(
         isinstance(r, (list, tuple)) and (not r or isinstance(r[0], (list, tuple)))
         for r in rows
@@ -144,7 +135,7 @@ def draw_boxes(frames, boxes, labels=None, normalized=False, colour=(255, 64, 0)
     Returns:
         uint8 RGB `(T, H, W, 3)`.
     """
-    frames = _frames(frames).copy()
+    frames = check_frames(frames).copy()
     if len(boxes) != len(frames) or (labels is not None and len(labels) != len(frames)):
         raise ValueError(
             f"`boxes` and `labels` need one entry per frame ({len(frames)}). "
@@ -232,7 +223,7 @@ def frame_strip(frames, count=4, gap=4):
     Returns:
         uint8 RGB `(H, count * W + (count - 1) * gap, 3)`.
     """
-    frames = _frames(frames)
+    frames = check_frames(frames)
     picks = np.linspace(0, len(frames) - 1, min(count, len(frames))).round()
     parts = []
     for i in picks.astype(int):
