@@ -7,6 +7,7 @@ automatic differentiation (`gradients.class_score_gradients`).
 
 from keras_video.visualization.class_model import class_model, write_class_model
 from keras_video.visualization.clips import to_uint8, write_clip
+from keras_video.visualization.explain import explain_video
 from keras_video.visualization.filters import (
     filter_grid,
     inflated_filter_grid,
@@ -33,6 +34,7 @@ __all__ = [
     "default_layer",
     "draw_boxes",
     "draw_top_classes",
+    "explain_video",
     "filter_grid",
     "find_layer",
     "frame_importance",
