@@ -536,6 +536,7 @@ def _parser():
     _add_features(subparsers)
     _add_training_commands(subparsers)
     _add_i3d_commands(subparsers)
+    _add_explain(subparsers)
     return parser
 
 
@@ -646,6 +647,77 @@ def _predict_with_run_model(args):
 
 
 # --- end I3D -----------------------------------------------------------------
+
+
+# --- explain: `explain VIDEO --out DIR` ----------------------------------------
+
+
+def _add_explain(subparsers):
+    p = subparsers.add_parser(
+        "explain",
+        help="why a model predicted what it did: Grad-CAM video, curve, classes",
+        description="Explain the top class of VIDEO with Grad-CAM on the clips "
+        "`keras-video predict` scores (the same clip protocol): writes "
+        "OUT/explain.mp4 (heat maps and top classes on the frames), "
+        "OUT/importance.png (per-frame importance against the frame index) and "
+        "OUT/top_classes.json. Without --model: the Kinetics-400 InceptionI3D "
+        "(see `keras-video weights convert`); with --model: a model written by "
+        "`keras-video train`, its clips and class names from the run folder.",
+    )
+    p.add_argument("video")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--model", help="a .keras model from `keras-video train`")
+    p.add_argument(
+        "--num-clips", type=int, help="default: 3 (Kinetics) or the recipe's"
+    )
+    p.add_argument(
+        "--clip-length",
+        type=int,
+        help="Kinetics only: frames per clip (default: the model's 64)",
+    )
+    p.add_argument("--top", type=int, default=5)
+    p.add_argument("--layer", help="the layer explained (default: the last conv map)")
+    p.add_argument(
+        "--weighting",
+        choices=("mean", "elementwise"),
+        default="mean",
+        help="Grad-CAM (mean) or HiResCAM (elementwise) weights",
+    )
+    p.set_defaults(func=_cmd_explain)
+
+
+def _cmd_explain(args):
+    from keras_video.visualization.explain import explain_video
+
+    if not os.path.isfile(args.video):
+        raise FileNotFoundError(f"no video file at {args.video}")
+    options = dict(
+        num_clips=args.num_clips, top=args.top, layer_name=args.layer,
+        weighting=args.weighting,
+    )  # fmt: skip
+    if args.model is None:
+        report = explain_video(
+            args.video, args.out, clip_length=args.clip_length, **options
+        )
+    else:
+        if not os.path.isfile(args.model):
+            raise FileNotFoundError(f"no model file at {args.model}")
+        model, recipe, class_names = _load_run_model(args.model)
+        report = explain_video(
+            args.video, args.out, model=model, class_names=class_names,
+            clip_settings=recipe.clip_settings(evaluation=True), **options,
+        )  # fmt: skip
+    for row in report["top"]:
+        print(f"{row['score']:8.4f}  {row['name']}  (class {row['index']})")
+    files = ", ".join(report["files"].values())
+    print(
+        f"explained {report['class_name']!r} at layer {report['layer']}: "
+        f"{files} in {args.out}"
+    )
+    return 0
+
+
+# --- end explain -------------------------------------------------------------
 
 
 def main(argv=None):
