@@ -14,6 +14,10 @@ while it goes.
 
     nice python benchmarks/export_parity.py --out /tmp/parity.jsonl   # all
     python benchmarks/export_parity.py --table /tmp/parity.jsonl       # markdown
+
+A later row for the same model, format, backend and precision replaces an
+earlier one in the table (re-measure one column with `--backend`,
+`--formats` and `--precision`).
 """
 
 import argparse
@@ -90,14 +94,20 @@ def main():
     parser.add_argument("--out", default="export_parity.jsonl")
     parser.add_argument("--backend", choices=tuple(PLAN), help="this one only")
     parser.add_argument("--models", help="comma-separated registry names")
+    parser.add_argument("--formats", help="comma-separated formats (with --backend)")
+    parser.add_argument(
+        "--precision", choices=("both", "float32", "float16"), default="both"
+    )
     parser.add_argument("--table", metavar="JSONL", help="print the table and exit")
     args = parser.parse_args()
     if args.table:
         print(table(args.table))
         return
     models = args.models.split(",") if args.models else None
+    precisions = {"both": (False, True), "float32": (False,), "float16": (True,)}
     if args.backend:
-        run_backend(args.out, models, PLAN[args.backend], (False, True))
+        formats = args.formats.split(",") if args.formats else PLAN[args.backend]
+        run_backend(args.out, models, formats, precisions[args.precision])
         return
     for backend in PLAN:
         env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")

@@ -10,7 +10,9 @@ returns the same network with
   (max and mean are separable, and TF's `"same"` padding pads each axis on its
   own, so the result is the same up to float rounding);
 - every RNN layer (`GRU`, `LSTM`, `ConvGRU`, ...) with `unroll=True`: the time
-  loop becomes straight-line code over the (static) frames.
+  loop becomes straight-line code over the (static) frames;
+- dropout and noise layers by `Identity` (what they are at inference; their
+  seed state would be a variable LiteRT cannot hold).
 
 Layers are shared with the original model where nothing changes; the
 replaced RNN layers get the original weights.
@@ -19,6 +21,14 @@ replaced RNN layers get the original weights.
 import keras
 
 POOLINGS = {"MaxPooling3D": "max", "AveragePooling3D": "average"}
+# Layers that are the identity at inference (their random seed state is a
+# variable LiteRT cannot hold).
+INFERENCE_IDENTITY = (
+    keras.layers.Dropout, keras.layers.SpatialDropout1D,
+    keras.layers.SpatialDropout2D, keras.layers.SpatialDropout3D,
+    keras.layers.GaussianNoise, keras.layers.GaussianDropout,
+    keras.layers.AlphaDropout,
+)  # fmt: skip
 
 
 @keras.saving.register_keras_serializable(package="keras_video")
@@ -100,6 +110,8 @@ class SeparablePooling3D(keras.layers.Layer):
 def _builtin_layer(layer):
     """The replacement of one layer (the layer itself when none is needed)."""
     kind = type(layer).__name__
+    if isinstance(layer, INFERENCE_IDENTITY):
+        return keras.layers.Identity(name=layer.name, dtype=layer.dtype_policy)
     if kind in POOLINGS and isinstance(layer, keras.layers.Layer):
         return SeparablePooling3D(
             layer.pool_size,

@@ -6,7 +6,9 @@ Which converter writes each format, by Keras backend:
 - `onnx`: `model.export` on TensorFlow (tf2onnx), PyTorch (torch.onnx) and
   JAX (jax2onnx, when installed).
 - `litert`: `model.export` on TensorFlow (the TF LiteRT converter); on JAX,
-  `model.export` to a SavedModel (jax2tf), then the TF LiteRT converter.
+  `model.export` to a SavedModel (jax2tf), then the TF LiteRT converter; its
+  batch is fixed to 1 (`load_exported` runs a batch one clip at a time; so
+  is ONNX from PyTorch, see `fixed_batch`).
 
 LiteRT artifacts use builtin operators only (no TensorFlow "select" ops, which
 a plain LiteRT interpreter cannot run): 3D pooling and RNN time loops are
@@ -78,9 +80,7 @@ def _litert_converter_options(float16):
     return options
 
 
-def _export_saved_model(model, output, float16):
-    if float16:  # TF has no float16 3D pooling kernel on CPU: 2D pools instead
-        model = builtin_ops.builtin_model(model)
+def _export_saved_model(model, output):
     model.export(output, format="tf_saved_model", verbose=False)
 
 
@@ -101,8 +101,29 @@ def check_onnx_ops(path):
             )
 
 
+def fixed_batch(format):
+    """Whether `format` is written with a batch of 1 on this backend: LiteRT
+    from JAX (with a symbolic batch, jax2tf lowers slices to dynamic gathers
+    the LiteRT converter does not take) and ONNX from PyTorch (Keras then
+    uses the torch.export-based exporter; the TorchScript one it takes for a
+    dynamic batch fails on channels-last 3D convolutions)."""
+    backend = keras.backend.backend()
+    return (format, backend) in (("litert", "jax"), ("onnx", "torch"))
+
+
+def batch_one_signature(model):
+    """Input specs of `model` with a batch of 1."""
+    return [
+        keras.InputSpec(shape=(1, *t.shape[1:]), dtype=t.dtype, name=name)
+        for name, t in zip(serving.input_names(model), model.inputs, strict=True)
+    ]
+
+
 def _export_onnx(model, output, float16):
-    model.export(output, format="onnx", verbose=False)
+    kwargs = {}
+    if fixed_batch("onnx"):
+        kwargs["input_signature"] = batch_one_signature(model)
+    model.export(output, format="onnx", verbose=False, **kwargs)
     check_onnx_ops(output)
     if float16:
         import onnx
@@ -120,8 +141,9 @@ def _export_litert(model, output, float16):
         return
     import tensorflow as tf
 
-    with tempfile.TemporaryDirectory() as saved:
-        model.export(saved, format="tf_saved_model", verbose=False)
+    with tempfile.TemporaryDirectory() as saved:  # batch 1: see fixed_batch
+        model.export(saved, format="tf_saved_model", verbose=False,
+                     input_signature=batch_one_signature(model))  # fmt: skip
         converter = tf.lite.TFLiteConverter.from_saved_model(saved)
         converter.target_spec.supported_ops = options["target_spec"]["supported_ops"]
         if float16:
@@ -208,19 +230,24 @@ def export_model(
             "Export from the float32 dtype policy (use float16=True for a float16 "
             f"artifact). Received: dtype_policy={keras.config.dtype_policy().name!r}"
         )
-    served = serving.serving_model(
-        model, input_dtype, float16=float16 and format == "saved_model"
-    )
+    serving.check_static_shape(model)
     with errors.naming_layer(model, format):
+        served = serving.serving_model(
+            model, input_dtype, float16=float16 and format == "saved_model"
+        )
+        if float16 and format == "saved_model":
+            # TF has no float16 3D pooling kernel on CPU: 2D pools instead.
+            served = builtin_ops.builtin_model(served)
         _call_once(served)
         if format == "saved_model":
-            _export_saved_model(served, output, float16)
+            _export_saved_model(served, output)
         elif format == "onnx":
             _export_onnx(served, output, float16)
         else:
             _export_litert(served, output, float16)
     record = protocol.make_protocol(
-        served, format, input_dtype, float16, clip_settings, class_names
-    )
+        served, format, input_dtype, float16, clip_settings, class_names,
+        batch_size=1 if fixed_batch(format) else None,
+    )  # fmt: skip
     protocol.write_protocol(output, format, record)
     return output

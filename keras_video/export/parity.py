@@ -7,6 +7,7 @@ absolute difference of the outputs, e.g. logits).
 import os
 import tempfile
 
+import keras
 import numpy as np
 
 from keras_video.export import exporter, runtime
@@ -40,8 +41,6 @@ def parity_model(name, classes=4):
     PyTorchVideo layout with 4 base filters; `InceptionI3D`: up to
     `Mixed_3c`; `TwoStreamI3D`: without the head), on 4-8 frames of 32x32.
     """
-    import keras
-
     from keras_video.applications import registry
 
     kwargs = dict(_PARITY_OVERRIDES.get(name, {}))
@@ -96,7 +95,7 @@ def check_parity(
     tolerance = TOLERANCE[bool(float16)] if tolerance is None else tolerance
     expected = model([c.astype("float32") for c in clips] if len(clips) > 1
                      else clips[0].astype("float32"), training=False)  # fmt: skip
-    expected = np.asarray(expected, np.float32)
+    expected = keras.ops.convert_to_numpy(expected).astype(np.float32)
     with tempfile.TemporaryDirectory() as folder:
         path = output or os.path.join(folder, "artifact" + _SUFFIX[format])
         exporter.export_model(

@@ -36,8 +36,9 @@ def sidecar_path(path):
 
 
 def make_protocol(
-    model, format, input_dtype, float16, clip_settings=None, class_names=None
-):
+    model, format, input_dtype, float16, clip_settings=None, class_names=None,
+    batch_size=None,
+):  # fmt: skip
     """The protocol dict of an artifact of `model` (the serving model).
 
     Args:
@@ -49,11 +50,12 @@ def make_protocol(
             (then frames and size come from the input shape, the step is
             unknown: `None`).
         class_names: class names, or `None`.
+        batch_size: the artifact's fixed batch size, or `None` (any).
     """
     from keras_video.export.serving import input_names
 
     inputs = [
-        {"name": name, "shape": [None, *tensor.shape[1:]], "dtype": input_dtype}
+        {"name": name, "shape": [batch_size, *tensor.shape[1:]], "dtype": input_dtype}
         for name, tensor in zip(input_names(model), model.inputs, strict=True)
     ]
     frames, height, width = inputs[0]["shape"][1:4]

@@ -112,7 +112,15 @@ class ExportedModel:
                     f"Received: dtype={clip.dtype}"
                 )
             inputs[spec["name"]] = clip.astype(spec["dtype"], copy=False)
-        outputs = self._run(inputs)
+        if self.protocol["inputs"][0]["shape"][0] == 1 and len(clips[0]) > 1:
+            # A batch-1 artifact: one clip at a time.
+            rows = [
+                self._run({k: v[i : i + 1] for k, v in inputs.items()})
+                for i in range(len(clips[0]))
+            ]
+            outputs = [np.concatenate(parts) for parts in zip(*rows, strict=True)]
+        else:
+            outputs = self._run(inputs)
         outputs = [np.asarray(o) for o in outputs]
         return outputs[0] if len(outputs) == 1 else outputs
 

@@ -48,6 +48,18 @@ def input_names(model):
     return names
 
 
+def check_static_shape(model):
+    """Raises unless every input's frames, height, width and channels are static."""
+    for name, tensor in zip(input_names(model), model.inputs, strict=True):
+        if None in tuple(tensor.shape[1:]):
+            raise ValueError(
+                f"Exporting needs a static clip shape: input {name!r} of model "
+                f"{model.name!r} is {tuple(tensor.shape)}. Build the model with a "
+                "full `input_shape` (frames, height, width, channels). Received: "
+                f"input_shape={tuple(tensor.shape)}"
+            )
+
+
 def serving_model(model, input_dtype="float32", float16=False):
     """`model` behind inputs of `input_dtype` and float32 outputs.
 
@@ -66,15 +78,8 @@ def serving_model(model, input_dtype="float32", float16=False):
             width or channels are not static (the artifact needs them).
     """
     check_input_dtype(input_dtype)
+    check_static_shape(model)
     names = input_names(model)
-    for name, tensor in zip(names, model.inputs, strict=True):
-        if None in tuple(tensor.shape[1:]):
-            raise ValueError(
-                f"Exporting needs a static clip shape: input {name!r} of model "
-                f"{model.name!r} is {tuple(tensor.shape)}. Build the model with a "
-                "full `input_shape` (frames, height, width, channels). Received: "
-                f"input_shape={tuple(tensor.shape)}"
-            )
     inner = float16_model(model) if float16 else model
     compute = "float16" if float16 else "float32"
     inputs, cast = [], []

@@ -64,6 +64,7 @@ def test_builtin_model_rewrites_pools_and_rnn_loops_and_keeps_outputs():
     inner = keras.Model(inputs, x, name="inner")
     outer_in = keras.Input((4, 8, 8, 3))
     y = keras.layers.GlobalAveragePooling3D()(inner(outer_in))
+    y = keras.layers.Dropout(0.5, name="drop")(y)
     model = keras.Model(outer_in, keras.layers.Dense(3)(y))
     rewritten = builtin_model(model)
     layers = {type(layer).__name__: layer for layer in rewritten.layers[1].layers}
@@ -71,6 +72,7 @@ def test_builtin_model_rewrites_pools_and_rnn_loops_and_keeps_outputs():
     assert [layer.mode for layer in rewritten.layers[1].layers
             if isinstance(layer, SeparablePooling3D)] == ["max", "average"]  # fmt: skip
     assert layers["ConvGRU"].unroll and not model.layers[1].get_layer("gru").unroll
+    assert type(rewritten.get_layer("drop")).__name__ == "Identity"
     x = np.random.default_rng(2).normal(size=(2, 4, 8, 8, 3)).astype("float32")
     np.testing.assert_allclose(
         keras.ops.convert_to_numpy(rewritten(x)),

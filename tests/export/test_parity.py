@@ -1,0 +1,59 @@
+"""Export parity on the JAX and PyTorch backends (one subprocess each), and
+the parity helpers. TensorFlow: tests/export/test_exporter.py."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+from keras_video.export import parity
+from tests.conftest import ROOT
+
+SCRIPT = r"""
+import json, sys
+from keras_video.export import check_parity
+from keras_video.export.parity import parity_model
+rows = []
+for name, format, float16 in json.loads(sys.argv[1]):
+    r = check_parity(parity_model(name), format, float16=float16, input_dtype="uint8")
+    rows.append([name, format, float16, r["max_abs_diff"], list(r["keras"].shape)])
+print(json.dumps(rows))
+"""
+
+
+def run_on(backend, cases):
+    env = dict(os.environ, KERAS_BACKEND=backend, JAX_PLATFORMS="cpu",
+               TF_CPP_MIN_LOG_LEVEL="2")  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT, json.dumps(cases)], cwd=ROOT, env=env,
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_jax_saved_model_and_litert_match_keras():
+    # SavedModel through jax2tf (Keras' own JAX export); LiteRT from it.
+    cases = [["r2plus1d_18", "saved_model", False], ["recurrent_cnn", "litert", False],
+             ["c3d", "litert", True]]  # fmt: skip
+    for name, format, float16, diff, shape in run_on("jax", cases):
+        assert shape == [2, 4], (name, format)
+        assert diff <= (5e-3 if float16 else 1e-4), (name, format, diff)
+
+
+def test_torch_onnx_matches_keras():
+    cases = [["r3d_18", "onnx", False], ["cnn_rnn", "onnx", False]]
+    for name, format, _, diff, shape in run_on("torch", cases):
+        assert shape == [2, 4], (name, format)
+        assert diff <= 1e-4, (name, format, diff)
+
+
+def test_parity_model_rescales_and_gives_logits():
+    model = parity.parity_model("c3d")
+    assert model.layers[1].name == "clip_rescale"
+    clips = parity.random_clips(model, batch_size=3, seed=1, dtype="uint8")
+    assert clips[0].dtype == np.uint8 and clips[0].shape == (3, 8, 32, 32, 3)
+    out = np.asarray(model(clips[0].astype("float32")))
+    assert out.shape == (3, 4) and not np.allclose(out.sum(-1), 1.0)  # logits
