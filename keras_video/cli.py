@@ -391,8 +391,9 @@ def _load_run_model(path):
 def _cmd_evaluate(args):
     import json
 
-    from keras_video.data.listing import index_directory
-    from keras_video.training import apply_overrides, evaluate_videos
+    from keras_video.data.listing import VideoList, index_directory
+    from keras_video.evaluation import EvalProtocol, evaluate, get_protocol
+    from keras_video.training import apply_overrides
 
     model, recipe, run_classes = _load_run_model(args.model)
     recipe = apply_overrides(recipe, args.overrides)
@@ -403,55 +404,114 @@ def _cmd_evaluate(args):
     if not len(videos):
         raise CommandError(f"no videos in class folders of {args.data}")
     names = run_classes or videos.class_names  # labels index the run's classes
-    paths = videos.paths
     labels = [names.index(videos.class_names[i]) for i in videos.labels]
-    result = evaluate_videos(
-        model, paths, labels, recipe, num_clips=args.num_clips,
-        num_crops=args.num_crops, batch_size=args.batch_size,
+    if args.protocol:
+        protocol = get_protocol(args.protocol)
+    else:
+        protocol = EvalProtocol(
+            "recipe", args.num_clips or recipe.eval_num_clips,
+            args.num_crops or recipe.eval_num_crops,
+        )  # fmt: skip
+    output = args.output or os.path.join(
+        os.path.dirname(os.path.abspath(args.model)), f"eval_{protocol.name}.json"
+    )
+    result = evaluate(
+        model, VideoList(videos.paths, labels, root=args.data), protocol,
+        clip_settings=recipe.clip_settings(evaluation=True),
+        batch_size=args.batch_size or recipe.batch_size, output=output,
     )  # fmt: skip
-    result.pop("predictions")
-    print(json.dumps(result, indent=2))
+    for key in ("record", "video_scores", "paths"):
+        result.pop(key)
+    print(json.dumps({**result, "output": output}, indent=2))
     return 0
 
 
 def _add_evaluate(subparsers):
     p = subparsers.add_parser(
         "evaluate",
-        help="video-level top-1 / top-5 of a trained model",
-        description="Average num_clips x num_crops clip predictions per video and "
-        "report video-level top-1 and top-5. The clip settings come from the run's "
-        "recipe.json (beside the model), overridable with key=value.",
+        help="video-level top-1 / top-5 of a trained model, with its protocol record",
+        description="Average the clip predictions of each video over a protocol's "
+        "views and report video-level top-1 and top-5. --protocol kinetics_10x3 "
+        "(10 clips x 3 crops, short side 256) or single_center; default: the "
+        "recipe's eval clips and crops (or --num-clips / --num-crops). The clip "
+        "length, step and size come from the run's recipe.json (beside the model), "
+        "overridable with key=value. Writes the result and, beside it, a record "
+        "of the protocol (views, short side, fps, decoder and versions, a data "
+        "hash, skipped and missing videos): compare two results only when their "
+        "records agree.",
     )
     p.add_argument("model", help="a .keras model written by `keras-video train`")
     p.add_argument("--data", required=True, help="folder of class folders")
+    p.add_argument("--protocol", choices=("kinetics_10x3", "single_center"))
     p.add_argument("--num-clips", type=int)
     p.add_argument("--num-crops", type=int, choices=(1, 3))
     p.add_argument("--batch-size", type=int)
+    p.add_argument(
+        "--output",
+        help="result JSON (default: eval_<protocol>.json beside the model); the "
+        "record goes beside it as .record.json",
+    )
     p.add_argument("overrides", nargs="*", metavar="key=value")
     p.set_defaults(func=_cmd_evaluate)
 
 
-def _cmd_export(args):
-    from keras_video.training.export import export_model
+def _run_files(path):
+    """`(clip_settings, class_names)` from the run folder of a `.keras` model
+    (`recipe.json`, `class_names.json` beside it or one folder up), each
+    `None` when absent."""
+    import json
 
-    path = export_model(args.model, args.output, format=args.format)
-    print(f"exported {args.model} -> {path} ({args.format})")
+    from keras_video.training import Recipe
+
+    folder = os.path.dirname(os.path.abspath(path))
+    settings, class_names = None, None
+    for d in (folder, os.path.dirname(folder)):
+        recipe = os.path.join(d, "recipe.json")
+        names = os.path.join(d, "class_names.json")
+        if settings is None and os.path.isfile(recipe):
+            settings = Recipe.load_json(recipe).clip_settings(evaluation=True)
+        if class_names is None and os.path.isfile(names):
+            with open(names) as f:
+                class_names = json.load(f)
+    return settings, class_names
+
+
+def _cmd_export(args):
+    from keras_video.export import export_model
+
+    if not os.path.isfile(args.model):
+        raise FileNotFoundError(f"no model file at {args.model}")
+    settings, class_names = _run_files(args.model)
+    path = export_model(
+        args.model, args.output, args.format, float16=args.float16,
+        input_dtype=args.input_dtype, clip_settings=settings,
+        class_names=class_names,
+    )  # fmt: skip
+    half = ", float16" if args.float16 else ""
+    print(f"exported {args.model} -> {path} ({args.format}{half})")
     return 0
 
 
 def _add_export(subparsers):
     p = subparsers.add_parser(
         "export",
-        help="export a trained model for serving (SavedModel)",
-        description="Write a serving artifact of a .keras model with "
-        "`model.export`: a TensorFlow SavedModel whose `serve` signature takes a "
-        "batch of float32 [0, 255] clips and returns class probabilities.",
+        help="export a trained model for serving (SavedModel, ONNX, LiteRT)",
+        description="Write a serving artifact of a .keras model: a TensorFlow "
+        "SavedModel folder, a .onnx file or a LiteRT .tflite file. It takes a "
+        "batch of [0, 255] clips (float32, or uint8 with --input-dtype uint8), "
+        "returns the model's outputs, and carries the clip protocol (frames, "
+        "size, step; from the run's recipe.json) in its metadata. A layer that "
+        "cannot export is named in a one-line error.",
     )
     p.add_argument("model", help="a .keras model")
-    p.add_argument("output", help="output folder")
+    p.add_argument("output", help="output folder (saved_model), .onnx or .tflite")
     p.add_argument(
-        "--format", default="tf_saved_model", choices=("tf_saved_model", "onnx")
+        "--format",
+        default="saved_model",
+        choices=("saved_model", "tf_saved_model", "onnx", "litert"),
     )
+    p.add_argument("--float16", action="store_true", help="a float16 artifact")
+    p.add_argument("--input-dtype", choices=("float32", "uint8"), default="float32")
     p.set_defaults(func=_cmd_export)
 
 
@@ -581,9 +641,26 @@ def _add_i3d_commands(subparsers):
         "(the converted weights; see `keras-video weights convert`). With --model: "
         "a model written by `keras-video train`, its class names and clip settings "
         "read from the run folder (class_names.json, recipe.json), scores averaged "
-        "over num_clips x num_crops test clips as `keras-video evaluate` does.",
+        "over num_clips x num_crops test clips as `keras-video evaluate` does. "
+        "With --stream SOURCE (a camera index, a video file played at its frame "
+        "rate, or a network stream URL) and --model: live predictions, frame by "
+        "frame for a recurrent model, else on a sliding window; frames the model "
+        "cannot keep up with are dropped and counted, so latency stays bounded.",
     )
-    predict.add_argument("video")
+    predict.add_argument("video", nargs="?")
+    predict.add_argument(
+        "--stream", metavar="SOURCE", help="camera index, video file or stream URL"
+    )
+    predict.add_argument(
+        "--max-seconds", type=float, help="--stream: stop after this many seconds"
+    )
+    predict.add_argument(
+        "--max-frames", type=int, help="--stream: stop after this many frames"
+    )
+    predict.add_argument(
+        "--stride", type=int, default=1,
+        help="--stream, sliding window: run the model every STRIDE frames",
+    )  # fmt: skip
     predict.add_argument("--model", help="a .keras model from `keras-video train`")
     predict.add_argument(
         "--num-clips", type=int, help="default: 3 (Kinetics) or the recipe's"
@@ -607,7 +684,45 @@ def _cmd_weights_convert(args):
     return 0
 
 
+def _cmd_predict_stream(args):
+    """`predict --stream SOURCE --model M`: live top-1, then the latency and
+    drop figures."""
+    import json
+
+    import numpy as np
+
+    from keras_video.streaming import stream_predict
+    from keras_video.streaming.causal import streamer_for
+
+    if args.model is None:
+        raise CommandError("--stream needs --model (a .keras model)")
+    if not os.path.isfile(args.model):
+        raise FileNotFoundError(f"no model file at {args.model}")
+    model, _, class_names = _load_run_model(args.model)
+    num_classes = model.outputs[0].shape[-1]
+    if class_names is None or len(class_names) != num_classes:
+        class_names = [str(i) for i in range(num_classes)]
+    streamer = streamer_for(model, args.stride)
+
+    def show(index, scores, latency):
+        top = int(np.argmax(scores))
+        print(f"frame {index:6d}  {latency * 1000:7.1f} ms  "
+              f"{class_names[top]} {float(scores[top]):.4f}")  # fmt: skip
+
+    stats = stream_predict(
+        args.stream, streamer, tuple(model.inputs[0].shape[2:4]),
+        max_frames=args.max_frames, max_seconds=args.max_seconds,
+        on_prediction=show,
+    )  # fmt: skip
+    print(json.dumps({"streamer": type(streamer).__name__, **stats}, indent=2))
+    return 0
+
+
 def _cmd_predict(args):
+    if args.stream is not None:
+        return _cmd_predict_stream(args)
+    if args.video is None:
+        raise CommandError("give a VIDEO, or --stream SOURCE")
     if not os.path.isfile(args.video):
         raise FileNotFoundError(f"no video file at {args.video}")
     if args.model is None:
