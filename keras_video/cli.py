@@ -684,6 +684,15 @@ def _cmd_weights_convert(args):
     return 0
 
 
+def _output_names(model, class_names):
+    """The run's class names, or the output indices as names when they are
+    missing or do not match the model's outputs."""
+    num_classes = model.outputs[0].shape[-1]
+    if class_names is None or len(class_names) != num_classes:
+        return [str(i) for i in range(num_classes)]
+    return class_names
+
+
 def _cmd_predict_stream(args):
     """`predict --stream SOURCE --model M`: live top-1, then the latency and
     drop figures."""
@@ -699,9 +708,7 @@ def _cmd_predict_stream(args):
     if not os.path.isfile(args.model):
         raise FileNotFoundError(f"no model file at {args.model}")
     model, _, class_names = _load_run_model(args.model)
-    num_classes = model.outputs[0].shape[-1]
-    if class_names is None or len(class_names) != num_classes:
-        class_names = [str(i) for i in range(num_classes)]
+    class_names = _output_names(model, class_names)
     streamer = streamer_for(model, args.stride)
 
     def show(index, scores, latency):
@@ -750,9 +757,7 @@ def _predict_with_run_model(args):
     if not os.path.isfile(args.model):
         raise FileNotFoundError(f"no model file at {args.model}")
     model, recipe, class_names = _load_run_model(args.model)
-    num_classes = model.outputs[0].shape[-1]
-    if class_names is None or len(class_names) != num_classes:
-        class_names = [str(i) for i in range(num_classes)]
+    class_names = _output_names(model, class_names)
     scores = predict_videos(
         model, [args.video], recipe, num_clips=args.num_clips,
         num_crops=args.num_crops,
