@@ -12,7 +12,10 @@ from keras_video import applications, layers
 from keras_video.version import __version__
 
 # Only sub-packages that exist: a name here that fails to import is a bug.
-_LAZY_SUBPACKAGES = ("data", "detection", "flow", "training", "tuners", "visualization")
+_LAZY_SUBPACKAGES = (
+    "data", "detection", "evaluation", "export", "flow", "streaming", "training",
+    "tuners", "visualization",
+)  # fmt: skip
 
 
 def __getattr__(name):
