@@ -96,3 +96,20 @@ def test_bad_protocol_is_an_error(data):
         evaluate(logit_model(), data, "kinetics_30x9", clip_settings=SETTINGS)
     with pytest.raises(ValueError, match="num_crops"):
         EvalProtocol("x", 2, num_crops=2)
+
+
+def test_a_probe_manifest_is_hashed_and_its_bad_files_skipped(data, tmp_path):
+    import shutil
+
+    from keras_video.data import probe
+
+    root = tmp_path / "probed"
+    shutil.copytree(data, root)
+    (root / "up" / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x17" * 99)
+    probe.probe_dataset(root)
+    result = evaluate(logit_model(), root, "single_center", clip_settings=SETTINGS)
+    record = result["record"]
+    assert record["data_manifest"]["source"] == "probe manifest"
+    assert record["skipped"] == ["up/broken.mp4"]
+    assert "broken.mp4" in record["skipped_errors"]["up/broken.mp4"]
+    assert result["num_videos"] == 7 and result["num_evaluated"] == 6
