@@ -72,7 +72,10 @@ def table(path):
                      key=lambda c: (list(PLAN).index(c[0]), c[1], c[2]))  # fmt: skip
     cells = {(r["model"], r["backend"], r["format"], r["float16"]): r for r in rows}
     models = sorted({r["model"] for r in rows})
-    head = ["model"] + [f"{f} {b[:5]}{' f16' if h else ''}" for b, f, h in columns]
+    short = {"tensorflow": "TF", "jax": "JAX", "torch": "torch"}
+    head = ["model"] + [
+        f"{f} {short[b]} {'float16' if h else 'float32'}" for b, f, h in columns
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name in models:
         out = [name]
