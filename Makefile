@@ -32,7 +32,8 @@ test: $(VENV)/.installed-dev
 	KERAS_BACKEND=tensorflow $(PYTEST) tests
 	KERAS_BACKEND=jax $(PYTEST) $(BACKEND_TESTS)
 	KERAS_BACKEND=torch $(PYTEST) $(BACKEND_TESTS)
-	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict --quiet --site-dir $(VENV)/site
+	@# Not --quiet: it hides the warnings that --strict turns into a failure.
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict --site-dir $(VENV)/site
 
 # One backend, no docs: for the edit-test loop.
 test-fast: $(VENV)/.installed-dev

@@ -112,8 +112,8 @@ def PyTorchVideoResNet(
             2, features at 1/16 of the frame).
         dropout_rate: dropout before `predictions` (0.5).
         zero_init_residual: start the last batch norm of every block at 0.
-        default_shape: the clip shape when `input_shape` is `None`.
-        (the other arguments are those of `keras.applications.ResNet50`.)
+        default_shape: the clip shape when `input_shape` is `None`; the other
+            arguments are those of `keras.applications.ResNet50`.
 
     Returns:
         A `keras.Model`.

@@ -112,8 +112,8 @@ class DetectionRecipe(RecipeBase):
         keyframe_range: `(first, last)` timestamps, or `None` for all (the
             synthetic set's keyframes are 1 s .. duration - 1 s; AVA's are
             `(902, 1798)`); `time_offset`: seconds from timestamps to file time.
-        epochs, batch_size, optimizer, learning_rate, weight_decay,
-            warmup_epochs: both trainings (as `Recipe`).
+        epochs: epochs of both trainings; `batch_size`, `optimizer`,
+            `learning_rate`, `weight_decay` and `warmup_epochs` as `Recipe`'s.
         precision: `"auto"`, `"float32"`, `"mixed_float16"` or
             `"mixed_bfloat16"`.
         seed: seeds initialisation, shuffling and augmentation.

@@ -79,15 +79,16 @@ class LocalizationRecipe(RecipeBase):
         snippet_length, snippet_stride, frame_step: snippet `i` is frames
             `i * snippet_stride + k * frame_step`, `k < snippet_length`.
         image_size: side of the square frames the backbone sees.
-        backbone_epochs, backbone_learning_rate, snippet_batch_size,
-            snippet_dropout: step 1's training (dropout before the linear
-            layer).
+        backbone_epochs: epochs of step 1 (the snippet classifier).
+        backbone_learning_rate: its peak learning rate.
+        snippet_batch_size: its batch size.
+        snippet_dropout: its dropout before the linear layer.
         sequence_length: steps of every localiser input (a multiple of
             `2 ** (num_levels - 1)`).
         num_levels, embed_dim: the `TemporalLocalizer`'s.
         localizer_args: other `TemporalLocalizer` arguments.
-        epochs, batch_size, optimizer, learning_rate, weight_decay,
-            warmup_epochs: the localiser's training (as `Recipe`).
+        epochs: the localiser's training epochs; `batch_size`, `optimizer`,
+            `learning_rate`, `weight_decay` and `warmup_epochs` as `Recipe`'s.
         precision: `"auto"`, `"float32"`, `"mixed_float16"` or
             `"mixed_bfloat16"`.
         seed: seeds initialisation and shuffling.
