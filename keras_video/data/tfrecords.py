@@ -37,6 +37,7 @@ logger = logging.getLogger("keras_video.data")
 
 INFO_FILE = "dataset_info.json"
 _FORMAT_VERSION = 1
+_CHUNK = 64  # frames decoded at a time
 
 
 def _shard_name(index, num_shards):
@@ -51,8 +52,21 @@ def _int(value):
     return tf.train.Feature(int64_list=tf.train.Int64List(value=[int(value)]))
 
 
-def _video_example(path, label, short_side, quality, backend, chunk=64):
-    """Decodes `path` chunk by chunk, resizes and JPEG-encodes every frame."""
+def encode_video(path, label, short_side=128, jpeg_quality=90, backend="auto"):
+    """One video as the record `write_tfrecords` stores for it.
+
+    Decodes `path` 64 frames at a time, resizes every frame so its shorter
+    side is `short_side` (OpenCV `INTER_AREA`; `None` keeps the size) and
+    encodes it as JPEG. `write_tfrecords` and the Beam pipeline
+    (`keras_video.data.beam`) both write records made here, so they write the
+    same bytes.
+
+    Returns:
+        the serialized `tf.train.Example` (see the module docstring).
+
+    Raises:
+        VideoDecodeError (or another error): the file cannot be read.
+    """
     import cv2
 
     encoded = []
@@ -64,13 +78,15 @@ def _video_example(path, label, short_side, quality, backend, chunk=64):
             size = (max(1, round(w * scale)), max(1, round(h * scale)))
         else:
             size = (w, h)
-        for start in range(0, n, chunk):
-            frames = reader.get_frames(range(start, min(n, start + chunk)))
+        for start in range(0, n, _CHUNK):
+            frames = reader.get_frames(range(start, min(n, start + _CHUNK)))
             for frame in frames:
                 if size != (w, h):
                     frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
                 ok, buf = cv2.imencode(
-                    ".jpg", frame[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
+                    ".jpg",
+                    frame[..., ::-1],
+                    [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)],
                 )
                 if not ok:
                     raise ValueError(f"JPEG encoding failed for a frame of {path}")
@@ -84,7 +100,141 @@ def _video_example(path, label, short_side, quality, backend, chunk=64):
         "width": _int(size[0]),
         "fps": tf.train.Feature(float_list=tf.train.FloatList(value=[float(fps)])),
     }
-    return tf.train.Example(features=tf.train.Features(feature=feature))
+    example = tf.train.Example(features=tf.train.Features(feature=feature))
+    # Features is a protobuf map: without `deterministic` its order (so the
+    # bytes) changes from one process to the next.
+    return example.SerializeToString(deterministic=True)
+
+
+def plan_tfrecords(
+    output_dir,
+    paths,
+    labels=None,
+    class_names=None,
+    num_shards=None,
+    short_side=128,
+    jpeg_quality=90,
+    on_error="raise",
+):
+    """Checks the arguments and `output_dir`; which video goes to which shard.
+
+    Arguments as in `write_tfrecords`. Creates `output_dir`.
+
+    Returns:
+        `(settings, shards)`: the settings dict of `dataset_info.json` and
+        one dict per shard (`file`, `videos`, `labels`, and `skipped` for a
+        shard an earlier run finished), as `dataset_info.json` lists them.
+
+    Raises:
+        ValueError: bad arguments, or `output_dir` holds shards written with
+            other settings or files.
+    """
+    paths = [os.fspath(p) for p in paths]
+    if not paths:
+        raise ValueError("`paths` is empty: no videos to write.")
+    if labels is not None and len(labels) != len(paths):
+        raise ValueError(
+            f"`labels` must have one label per path: {len(labels)} labels for "
+            f"{len(paths)} paths."
+        )
+    check_on_error(on_error)
+    if not 1 <= int(jpeg_quality) <= 100:
+        raise ValueError(
+            f"`jpeg_quality` must be in [1, 100]. Received: {jpeg_quality}"
+        )
+    if num_shards is None:
+        num_shards = max(1, math.ceil(len(paths) / 64))
+    if int(num_shards) != num_shards or not 1 <= num_shards <= len(paths):
+        raise ValueError(
+            "`num_shards` must be between 1 and the number of videos "
+            f"({len(paths)}). Received: num_shards={num_shards}"
+        )
+    tf.io.gfile.makedirs(output_dir)
+    labels = [-1] * len(paths) if labels is None else [int(x) for x in labels]
+    shards = [
+        {
+            "file": _shard_name(i, num_shards),
+            "videos": paths[i::num_shards],
+            "labels": labels[i::num_shards],
+        }
+        for i in range(num_shards)
+    ]
+    settings = {
+        "format_version": _FORMAT_VERSION,
+        "class_names": None if class_names is None else list(class_names),
+        "short_side": short_side,
+        "jpeg_quality": int(jpeg_quality),
+        "num_shards": int(num_shards),
+        "num_videos": len(paths),
+    }
+    info_path = os.path.join(output_dir, INFO_FILE)
+    if tf.io.gfile.exists(info_path):
+        old = _read_json(info_path)
+        old_shards = [
+            {k: s[k] for k in ("file", "videos", "labels")} for s in old["shards"]
+        ]
+        if old["settings"] != settings or old_shards != shards:
+            raise ValueError(
+                f"{output_dir} already holds TFRecords written with other settings or "
+                "files; use another `output_dir` or delete it to start again."
+            )
+        shards = old["shards"]
+    return settings, shards
+
+
+def shard_done(output_dir, shard):
+    """Whether `shard` (a dict of `plan_tfrecords`) is complete on disk."""
+    return tf.io.gfile.exists(os.path.join(output_dir, shard["file"]))
+
+
+def write_shard(output_dir, shard, settings, on_error="raise", backend="auto",
+                progress=None):  # fmt: skip
+    """Writes one shard's records to `<shard file>.tmp`.
+
+    Args:
+        output_dir: the TFRecords folder.
+        shard: a dict of `plan_tfrecords`.
+        settings: its settings dict (`short_side`, `jpeg_quality`).
+        on_error: `"raise"`, or `"skip"` a bad file (logged, left out).
+        backend: `VideoReader` backend.
+        progress: called with no argument after each video, or `None`.
+
+    Returns:
+        `(tmp_path, skipped)`: rename `tmp_path` to the shard's file to
+        finish it; `skipped` maps each left-out file to its error.
+    """
+    tmp = os.path.join(output_dir, shard["file"]) + ".tmp"
+    skipped = {}
+    with tf.io.TFRecordWriter(tmp) as writer:
+        for path, label in zip(shard["videos"], shard["labels"], strict=True):
+            try:
+                record = encode_video(
+                    path, label, settings["short_side"], settings["jpeg_quality"],
+                    backend,
+                )  # fmt: skip
+            except Exception as error:  # noqa: BLE001 - reported or raised
+                if on_error == "raise":
+                    raise
+                skipped[path] = f"{type(error).__name__}: {error}"
+                logger.warning("keras_video: skipped %s (%s)", path, error)
+            else:
+                writer.write(record)
+            if progress is not None:
+                progress()
+    return tmp, skipped
+
+
+def write_info(output_dir, settings, shards):
+    """Writes `dataset_info.json` (atomically: a `.tmp` file, then renamed)."""
+    info_path = os.path.join(output_dir, INFO_FILE)
+    with tf.io.gfile.GFile(info_path + ".tmp", "w") as f:
+        json.dump({"settings": settings, "shards": shards}, f, indent=1)
+    tf.io.gfile.rename(info_path + ".tmp", info_path, overwrite=True)
+
+
+def _read_json(path):
+    with tf.io.gfile.GFile(path) as f:
+        return json.load(f)
 
 
 def write_tfrecords(
@@ -123,108 +273,44 @@ def write_tfrecords(
         ValueError: bad arguments, or `output_dir` holds shards written with other
             settings or files (resuming never mixes two data sets).
     """
-    paths = [os.fspath(p) for p in paths]
-    if not paths:
-        raise ValueError("`paths` is empty: no videos to write.")
-    if labels is not None and len(labels) != len(paths):
-        raise ValueError(
-            f"`labels` must have one label per path: {len(labels)} labels for "
-            f"{len(paths)} paths."
-        )
-    check_on_error(on_error)
-    if not 1 <= int(jpeg_quality) <= 100:
-        raise ValueError(
-            f"`jpeg_quality` must be in [1, 100]. Received: {jpeg_quality}"
-        )
-    if num_shards is None:
-        num_shards = max(1, math.ceil(len(paths) / 64))
-    if int(num_shards) != num_shards or not 1 <= num_shards <= len(paths):
-        raise ValueError(
-            "`num_shards` must be between 1 and the number of videos "
-            f"({len(paths)}). Received: num_shards={num_shards}"
-        )
-    os.makedirs(output_dir, exist_ok=True)
-    labels = [-1] * len(paths) if labels is None else [int(x) for x in labels]
-    shards = [
-        {
-            "file": _shard_name(i, num_shards),
-            "videos": paths[i::num_shards],
-            "labels": labels[i::num_shards],
-        }
-        for i in range(num_shards)
-    ]
-    settings = {
-        "format_version": _FORMAT_VERSION,
-        "class_names": None if class_names is None else list(class_names),
-        "short_side": short_side,
-        "jpeg_quality": int(jpeg_quality),
-        "num_shards": int(num_shards),
-        "num_videos": len(paths),
-    }
-    info_path = os.path.join(output_dir, INFO_FILE)
-    if os.path.exists(info_path):
-        with open(info_path) as f:
-            old = json.load(f)
-        old_shards = [
-            {k: s[k] for k in ("file", "videos", "labels")} for s in old["shards"]
-        ]
-        if old["settings"] != settings or old_shards != shards:
-            raise ValueError(
-                f"{output_dir} already holds TFRecords written with other settings or "
-                "files; use another `output_dir` or delete it to start again."
-            )
-        shards = old["shards"]
+    settings, shards = plan_tfrecords(
+        output_dir, paths, labels, class_names, num_shards, short_side,
+        jpeg_quality, on_error,
+    )  # fmt: skip
     progbar = None
     if verbose:
         import keras
 
-        progbar = keras.utils.Progbar(len(paths), unit_name="video")
-    done = 0
+        progbar = keras.utils.Progbar(settings["num_videos"], unit_name="video")
+    done = [0]
+
+    def step(count=1):
+        done[0] += count
+        if progbar is not None:
+            progbar.update(done[0])
+
     for shard in shards:
-        final = os.path.join(output_dir, shard["file"])
-        if os.path.exists(final):  # complete: written to .tmp, then renamed
-            done += len(shard["videos"])
-            if progbar is not None:
-                progbar.update(done)
+        if shard_done(output_dir, shard):  # complete: written to .tmp, renamed
+            step(len(shard["videos"]))
             continue
-        tmp = final + ".tmp"
-        skipped = {}
-        with tf.io.TFRecordWriter(tmp) as writer:
-            for path, label in zip(shard["videos"], shard["labels"], strict=True):
-                try:
-                    example = _video_example(
-                        path, label, short_side, jpeg_quality, backend
-                    )
-                except Exception as error:  # noqa: BLE001 - reported or raised
-                    if on_error == "raise":
-                        raise
-                    skipped[path] = f"{type(error).__name__}: {error}"
-                    logger.warning("keras_video: skipped %s (%s)", path, error)
-                else:
-                    writer.write(example.SerializeToString())
-                done += 1
-                if progbar is not None:
-                    progbar.update(done)
-        os.replace(tmp, final)
-        shard["skipped"] = skipped
-        with open(info_path + ".tmp", "w") as f:
-            json.dump({"settings": settings, "shards": shards}, f, indent=1)
-        os.replace(info_path + ".tmp", info_path)
-    if not os.path.exists(info_path):
-        with open(info_path, "w") as f:
-            json.dump({"settings": settings, "shards": shards}, f, indent=1)
+        tmp, shard["skipped"] = write_shard(
+            output_dir, shard, settings, on_error, backend, step
+        )
+        tf.io.gfile.rename(tmp, os.path.join(output_dir, shard["file"]), True)
+        write_info(output_dir, settings, shards)
+    if not tf.io.gfile.exists(os.path.join(output_dir, INFO_FILE)):
+        write_info(output_dir, settings, shards)
     return [os.path.join(output_dir, s["file"]) for s in shards]
 
 
 def read_tfrecords_info(directory):
     """The `dataset_info.json` of a TFRecords folder, as a dict."""
     info_path = os.path.join(directory, INFO_FILE)
-    if not os.path.exists(info_path):
+    if not tf.io.gfile.exists(info_path):
         raise ValueError(
             f"No {INFO_FILE} in {directory}: not a keras-video TFRecords folder."
         )
-    with open(info_path) as f:
-        return json.load(f)
+    return _read_json(info_path)
 
 
 _FEATURES = {
@@ -350,6 +436,17 @@ def video_dataset_from_tfrecords(
     return ds
 
 
+def list_source(source, class_names=None):
+    """The `VideoList` of `prepare`'s `source`: a folder of class folders
+    (`source/<class>/<video>`) or a `.csv` list (`path,label[,start,end]`,
+    see `read_video_csv`); `class_names` gives the class order."""
+    if os.path.isdir(source):
+        return listing.index_directory(source, "inferred", class_names)
+    if os.path.isfile(source):
+        return listing.video_list_from_csv(source, class_names)
+    raise ValueError(f"`source` is neither a folder nor a CSV file: {source}")
+
+
 def prepare(
     source,
     output_dir,
@@ -363,6 +460,9 @@ def prepare(
 ):
     """`keras-video prepare`: a folder of class folders or a CSV list -> TFRecords.
 
+    On one machine; `keras_video.data.beam.prepare_with_beam` writes the same
+    files on an Apache Beam runner.
+
     Args:
         source: a directory (`source/<class>/<video>`) or a `.csv` list
             (`path,label[,start,end]`, see `read_video_csv`).
@@ -373,12 +473,7 @@ def prepare(
     Returns:
         the list of shard paths.
     """
-    if os.path.isdir(source):
-        videos = listing.index_directory(source, "inferred", class_names)
-    elif os.path.isfile(source):
-        videos = listing.video_list_from_csv(source, class_names)
-    else:
-        raise ValueError(f"`source` is neither a folder nor a CSV file: {source}")
+    videos = list_source(source, class_names)
     if verbose:
         print(
             f"Found {len(videos)} files belonging to {len(videos.class_names)} "
