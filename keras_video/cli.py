@@ -43,9 +43,7 @@ def _user_errors():
 def _cmd_prepare(args):
     from keras_video.data.tfrecords import prepare
 
-    shards = prepare(
-        args.source,
-        args.output,
+    kwargs = dict(
         num_shards=args.num_shards,
         short_side=args.short_side or None,
         jpeg_quality=args.jpeg_quality,
@@ -53,6 +51,12 @@ def _cmd_prepare(args):
         backend=args.backend,
         verbose=not args.quiet,
     )
+    if args.runner is not None:  # the same shards, written by Apache Beam
+        from keras_video.data.beam import prepare_with_beam
+
+        kwargs.update(runner=args.runner, pipeline_args=args.beam_args)
+        prepare = prepare_with_beam
+    shards = prepare(args.source, args.output, **kwargs)
     if not args.quiet:
         print(f"{len(shards)} shards in {args.output}")
     return 0
@@ -82,6 +86,19 @@ def _add_prepare(subparsers):
     p.add_argument("--jpeg-quality", type=int, default=90)
     p.add_argument("--on-error", choices=("raise", "skip"), default="raise")
     p.add_argument("--backend", choices=("auto", "opencv", "pyav"), default="auto")
+    p.add_argument(
+        "--runner",
+        choices=("DirectRunner", "FlinkRunner", "SparkRunner", "DataflowRunner"),
+        help="write the shards with an Apache Beam pipeline on this runner "
+        "(pip install 'keras-video[beam]'); default: this process",
+    )
+    p.add_argument(
+        "--beam-args",
+        default="",
+        help="more Beam pipeline options in one string, e.g. "
+        "'--direct_num_workers=4 --direct_running_mode=multi_processing' or "
+        "'--project=P --region=R --temp_location=gs://B/tmp'",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_prepare)
 
@@ -93,9 +110,7 @@ def _cmd_data_service(args):
     from keras_video.data import service
 
     if args.role == "dispatcher":
-        server = service.start_dispatcher(
-            args.port, args.worker_timeout, args.work_dir
-        )
+        server = service.start_dispatcher(args.port, args.worker_timeout, args.work_dir)
         name = f"tf.data service dispatcher at {server.target}"
     else:
         server = service.start_worker(args.dispatcher, args.port, args.host)
