@@ -351,7 +351,6 @@ def video_clip_dataset(
 
         service = data_service.as_data_service(service, processing_mode)
         read = data_service.decode_function(loader)
-        per_video = settings.num_clips * num_crops
         ds = data_service.distribute_epochs(
             ds,
             lambda table: clip_stages(
@@ -359,7 +358,6 @@ def video_clip_dataset(
                 **stages,
             ),
             service, processing_mode, batch_size,
-            num_elements=None if on_error == "skip" else len(videos) * per_video,
         )  # fmt: skip
         ds = batch_stages(ds, None, shard is None)
     ds.skipped_files = loader.skipped

@@ -219,9 +219,7 @@ def decode_function(loader):
 # --- the trainer side: one registered dataset per epoch, watched -------------
 
 
-def distribute_epochs(
-    source, worker_stages, service, processing_mode, batch_size, num_elements=None
-):
+def distribute_epochs(source, worker_stages, service, processing_mode, batch_size):
     """The trainer's dataset: each iteration is one tf.data service job.
 
     Args:
@@ -232,11 +230,10 @@ def distribute_epochs(
         service: `DataService`.
         processing_mode: `"distributed_epoch"` or `"parallel_epochs"`.
         batch_size: batch on the trainer, or `None`.
-        num_elements: elements per epoch when known (`distributed_epoch`
-            without skipped files): the dataset's cardinality, checked.
 
     Returns:
-        a dataset of the worker stages' elements (batched).
+        a dataset of the worker stages' elements (batched), of unknown
+        cardinality: an epoch that lost a worker's clips ends short.
     """
     rows = int(source.cardinality())
     if rows < 1:
@@ -258,11 +255,7 @@ def distribute_epochs(
             ds = ds.batch(batch_size)
         return _watched(ds, service)
 
-    ds = tf.data.Dataset.range(1).flat_map(epoch)
-    if num_elements is not None and processing_mode == "distributed_epoch":
-        batches = num_elements if batch_size is None else -(-num_elements // batch_size)
-        ds = ds.apply(tf.data.experimental.assert_cardinality(batches))
-    return ds
+    return tf.data.Dataset.range(1).flat_map(epoch)
 
 
 class _Epoch:
