@@ -127,8 +127,19 @@ def _builtin_layer(layer):
         unrolled = type(layer).from_config(config)
         unrolled.build(layer.input.shape if _has_input(layer) else None)
         unrolled.set_weights(layer.get_weights())
+        _drop_unused_seed_state(unrolled.cell)
         return unrolled
     return layer
+
+
+def _drop_unused_seed_state(cell):
+    """Untracks the seed generator of an RNN cell without dropout: its state
+    (a uint32 variable, unused at inference) is one LiteRT cannot hold."""
+    if getattr(cell, "dropout", 0) or getattr(cell, "recurrent_dropout", 0):
+        return
+    generators = getattr(cell, "_seed_generators", None)
+    if generators:
+        generators.clear()
 
 
 def _has_input(layer):

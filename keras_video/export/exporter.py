@@ -112,11 +112,13 @@ def fixed_batch(format):
 
 
 def batch_one_signature(model):
-    """Input specs of `model` with a batch of 1."""
-    return [
+    """The `input_signature` of `model` with a batch of 1 (one argument: a
+    spec, or the list of specs of a several-input model)."""
+    specs = [
         keras.InputSpec(shape=(1, *t.shape[1:]), dtype=t.dtype, name=name)
         for name, t in zip(serving.input_names(model), model.inputs, strict=True)
     ]
+    return [specs] if len(specs) > 1 else specs
 
 
 def _export_onnx(model, output, float16):

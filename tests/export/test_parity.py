@@ -36,15 +36,25 @@ def run_on(backend, cases):
 
 def test_jax_saved_model_and_litert_match_keras():
     # SavedModel through jax2tf (Keras' own JAX export); LiteRT from it.
-    cases = [["r2plus1d_18", "saved_model", False], ["recurrent_cnn", "litert", False],
-             ["c3d", "litert", True]]  # fmt: skip
+    # Two inputs and a GRU (its unused seed state dropped) through LiteRT too.
+    cases = [
+        ["r2plus1d_18", "saved_model", False],
+        ["recurrent_cnn", "litert", False],
+        ["c3d", "litert", True],
+        ["two_stream", "litert", False],
+        ["cnn_rnn", "litert", False],
+    ]
     for name, format, float16, diff, shape in run_on("jax", cases):
         assert shape == [2, 4], (name, format)
         assert diff <= (5e-3 if float16 else 1e-4), (name, format, diff)
 
 
 def test_torch_onnx_matches_keras():
-    cases = [["r3d_18", "onnx", False], ["cnn_rnn", "onnx", False]]
+    cases = [
+        ["r3d_18", "onnx", False],
+        ["cnn_rnn", "onnx", False],
+        ["two_stream", "onnx", False],
+    ]
     for name, format, _, diff, shape in run_on("torch", cases):
         assert shape == [2, 4], (name, format)
         assert diff <= 1e-4, (name, format, diff)
