@@ -34,13 +34,18 @@ registers that entry in TensorFlow's Python-function table. Workers started
 otherwise (a bare `WorkerServer`) cannot decode keras-video datasets.
 
 Lost workers. With `distributed_epoch`, the rows a worker held when it died
-are lost (the tf.data service visits elements at most once), and TensorFlow's
-reader then waits for that worker to come back (a worker restarted at the
-same address takes its tasks over). So that a trainer never hangs, the
-trainer watches its epoch: when it has taken every clip that arrived and no
-new one came for `stall_timeout` seconds, iteration raises a `TimeoutError`
-that names the dispatcher. Restart the lost worker at the same `--port`
-within that time and the epoch goes on, short of the lost clips.
+are lost (the tf.data service visits elements at most once), and
+TensorFlow's reader then waits for that worker to come back; the dispatcher
+also keeps it in its list and gives it tasks of the later jobs (epochs). A
+worker restarted at the same address takes its tasks over. So that a trainer
+never hangs, the trainer watches its epoch: when it has taken every clip that
+arrived and neither a new clip nor the end of the epoch came for
+`stall_timeout` seconds, iteration raises a `TimeoutError` that names the
+dispatcher. Restart the lost worker at the same `--port`: within that time the
+epoch goes on, short of the lost clips; after it, the next epoch runs whole
+(or restart the dispatcher and all workers). Let the failed iterator go first
+(keep no reference to the error's traceback): a live one held the next epoch
+up in our tests.
 
 Bad files (`on_error="skip"`) are dropped on the worker, which logs each one
 on its `keras_video.data` logger; the trainer's `skipped_files` stays empty.

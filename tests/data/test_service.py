@@ -71,6 +71,16 @@ def test_distributed_epoch_gives_each_local_clip_once(videos, cluster):
     assert epochs[0] != epochs[1]  # each epoch draws new clips, as locally
 
 
+def test_a_host_shard_equals_its_local_shard(videos, cluster):
+    # Several training hosts share one decode fleet, each reading its shard.
+    args = _clip_args(shard=(2, 1))
+    got = _sorted_elements(
+        D.video_dataset_from_directory(videos, service=cluster, **args)
+    )
+    assert len(got) == 3
+    assert got == _sorted_elements(D.video_dataset_from_directory(videos, **args))
+
+
 def test_test_dataset_in_both_processing_modes(videos, cluster):
     paths = D.video_dataset_from_directory(videos, **_clip_args()).file_paths
     args = dict(clip_length=4, frame_step=2, image_size=(24, 24), num_clips=2,
