@@ -74,10 +74,12 @@ class ExportedModel:
         names = list(runner.get_input_details())
 
         def run(inputs):
-            # One signature input per model input, in the model's input order.
-            by_name = dict(
-                zip(sorted(names), [inputs[k] for k in sorted(inputs)], strict=True)
-            )
+            # The signature's inputs carry the model's input names; if a
+            # converter renamed them, they keep the model's input order.
+            if set(names) == set(inputs):
+                by_name = inputs
+            else:
+                by_name = dict(zip(names, inputs.values(), strict=True))
             outputs = runner(**by_name)
             return [outputs[k] for k in sorted(outputs)]
 
