@@ -36,8 +36,12 @@ def decoder_versions(backend="auto"):
     import av
     import cv2
 
+    from keras_video.data.video.backends import AUTO_ORDER
+
     return {
         "backend": backend,
+        # "auto" reads with the first of these that decodes the file.
+        "auto_order": list(AUTO_ORDER) if backend == "auto" else None,
         "pyav": av.__version__,
         "ffmpeg": {k: ".".join(map(str, v)) for k, v in av.library_versions.items()},
         "opencv": cv2.__version__,
