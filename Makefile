@@ -30,8 +30,10 @@ test: $(VENV)/.installed-dev
 	KERAS_BACKEND=tensorflow $(BIN)/keras-video weights convert i3d-kinetics400 \
 	  || echo "Kinetics-400 weights not converted: tests marked kinetics_weights will skip"
 	KERAS_BACKEND=tensorflow $(PYTEST) tests
-	KERAS_BACKEND=jax $(PYTEST) $(BACKEND_TESTS)
-	KERAS_BACKEND=torch $(PYTEST) $(BACKEND_TESTS)
+	@# Full-size builds (parameter counts, published-size weight conversions)
+	@# once, on TensorFlow; the tiny configs check every backend's numerics.
+	KERAS_BACKEND=jax $(PYTEST) -m "not large" $(BACKEND_TESTS)
+	KERAS_BACKEND=torch $(PYTEST) -m "not large" $(BACKEND_TESTS)
 	@# Not --quiet: it hides the warnings that --strict turns into a failure.
 	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict --site-dir $(VENV)/site
 

@@ -71,8 +71,15 @@ def test_shapes_inputs_and_scales():
     )
     assert model.get_layer("roi_head_s0_roi").spatial_scale == 1 / 16
     assert tuple(model.output.shape) == (None, 2, 5)
-    out = predict(model, np.ones((1, 4, 64, 64, 3), "float32"), BOXES[:1, :2] * 2)
-    assert out.shape == (1, 2, 5) and out.min() < 0  # logits
+    clip, boxes = np.ones((1, 4, 64, 64, 3), "float32"), BOXES[:1, :2] * 2
+    out = predict(model, clip, boxes)
+    assert out.shape == (1, 2, 5)
+    # logits: the output is the linear layer's, no sigmoid after it
+    linear = keras.Model(model.input, model.get_layer("predictions").output)
+    np.testing.assert_allclose(
+        out, keras.ops.convert_to_numpy(linear({"clip": clip, "boxes": boxes})),
+        atol=1e-6,
+    )  # fmt: skip
 
 
 def test_dilated_res5_by_default_features_at_one_sixteenth():
