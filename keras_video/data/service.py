@@ -436,14 +436,24 @@ def start_worker(dispatcher, port=DEFAULT_WORKER_PORT, host=None):
     return svc.WorkerServer(config)
 
 
-def serve(server, name, out=print):
+def serve(server, name, out=print, stop_timeout=10.0):
     """Blocks until SIGINT or SIGTERM, then stops `server`.
+
+    For a process that runs only the server (`keras-video data-service`):
+    TensorFlow's worker may not stop while a task waits on a dispatcher that
+    is gone, and it waits holding Python's lock (seen here: no stop in 60 s),
+    so if stopping takes over `stop_timeout` seconds the process exits with
+    status 1 (`faulthandler`'s watchdog, which needs no Python lock).
 
     Args:
         server: a `DispatchServer` or `WorkerServer`.
-        name: what to call it in the two lines written to `out`.
+        name: what to call it in the lines written to `out`.
         out: where the lines go.
+        stop_timeout: seconds the stop may take.
     """
+    import faulthandler
+    import os
+
     stop = threading.Event()
     previous = {
         sig: signal.signal(sig, lambda *_: stop.set())
@@ -456,5 +466,11 @@ def serve(server, name, out=print):
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        server.stop()
-        out(f"{name} stopped", flush=True)
+    out(f"{name} stopping (exits with status 1 after {stop_timeout:g} s)", flush=True)
+    with open(os.devnull, "w") as devnull:
+        faulthandler.dump_traceback_later(stop_timeout, exit=True, file=devnull)
+        try:
+            server.stop()
+        finally:
+            faulthandler.cancel_dump_traceback_later()
+    out(f"{name} stopped", flush=True)
