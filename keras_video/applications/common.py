@@ -88,6 +88,28 @@ def check_top_arguments(include_top, weights, classes, pooling, name):
         )
 
 
+def check_depth_and_width(depth, depths, base_filters, name):
+    """`depth` must be a key of `depths`, `base_filters` a positive int.
+
+    Raises:
+        ValueError: naming the model and the argument.
+    """
+    if depth not in depths:
+        raise ValueError(
+            f"{name}: `depth` must be one of {sorted(depths)}. "
+            f"Received: depth={depth!r}"
+        )
+    if (
+        isinstance(base_filters, bool)
+        or not isinstance(base_filters, int)
+        or base_filters < 1
+    ):
+        raise ValueError(
+            f"{name}: `base_filters` must be a positive integer. "
+            f"Received: base_filters={base_filters!r}"
+        )
+
+
 def conv3d_torch_padding(x, filters, kernel_size, strides, name):
     """Conv3D without bias, padded symmetrically by `k // 2` as in PyTorch.
 

@@ -192,20 +192,7 @@ def VideoResNet(
             (`"r3d_18"`, ...); defaults to `name`.
         (the other arguments are those of `keras.applications.ResNet50`.)
     """
-    if depth not in DEPTHS:
-        raise ValueError(
-            f"{name}: `depth` must be one of {sorted(DEPTHS)}. "
-            f"Received: depth={depth!r}"
-        )
-    if (
-        isinstance(base_filters, bool)
-        or not isinstance(base_filters, int)
-        or base_filters < 1
-    ):
-        raise ValueError(
-            f"{name}: `base_filters` must be a positive integer. "
-            f"Received: base_filters={base_filters!r}"
-        )
+    common.check_depth_and_width(depth, DEPTHS, base_filters, name)
     common.check_top_arguments(include_top, weights, classes, pooling, name)
     family = weights_name or name
     weights_lib.check_weights(weights, family)

@@ -121,20 +121,7 @@ def PyTorchVideoResNet(
     common.check_top_arguments(include_top, weights, classes, pooling, name)
     weights_lib.check_weights(weights, family)
     pretrained.check_preset_classes(weights, include_top, classes, family, name)
-    if depth not in DEPTHS:
-        raise ValueError(
-            f"{name}: `depth` must be one of {sorted(DEPTHS)}. "
-            f"Received: depth={depth!r}"
-        )
-    if (
-        isinstance(base_filters, bool)
-        or not isinstance(base_filters, int)
-        or base_filters < 1
-    ):
-        raise ValueError(
-            f"{name}: `base_filters` must be a positive integer. "
-            f"Received: base_filters={base_filters!r}"
-        )
+    common.check_depth_and_width(depth, DEPTHS, base_filters, name)
     check_res5_dilation(res5_dilation, 4, "bottleneck", name)
     head_pool_size = check_pool_size(head_pool_size, "head_pool_size", name)
     inputs, x = common.clip_input(
