@@ -1,7 +1,14 @@
-"""Data-set preparation on Apache Beam: `keras-video prepare --runner ...`.
+"""Data-set jobs on Apache Beam: `keras-video prepare | flow | features --runner`.
 
-The same sharded TFRecords as `keras_video.data.tfrecords.prepare`, written by
-a Beam pipeline (DirectRunner, FlinkRunner, SparkRunner, DataflowRunner):
+`run_each` runs a job's per-video function (the one its single-machine job
+calls) once per task on a Beam runner and hands the results back to the
+driver, which writes the job's report; `keras_video.flow.extract_dataset_flow`
+and `keras_video.detection.extract_dataset_features` use it with `runner=`.
+This part imports no TensorFlow.
+
+`prepare_with_beam` writes the same sharded TFRecords as
+`keras_video.data.tfrecords.prepare`, with a Beam pipeline (it imports
+TensorFlow when called):
 
 ```
 driver:   list the videos ─ plan the shards (tfrecords.plan_tfrecords)
@@ -27,18 +34,29 @@ import json
 import logging
 import os
 import shlex
+import shutil
 
-import tensorflow as tf
-
-from keras_video.data import tfrecords
+from keras_video.files import write_atomic
 
 logger = logging.getLogger("keras_video.data")
 
 RUNNERS = ("DirectRunner", "FlinkRunner", "SparkRunner", "DataflowRunner")
 SKIPPED_SUFFIX = ".skipped.json"
+# The folder under a job's output where workers leave their results.
+RESULTS_DIR = ".keras_video_beam"
 
 
-def _import_beam():
+def check_runner(runner):
+    """Checks `runner` (one of `RUNNERS`) and returns Apache Beam.
+
+    Raises:
+        ValueError: an unknown runner.
+        ImportError: Apache Beam is not installed.
+    """
+    if runner not in RUNNERS:
+        raise ValueError(
+            f"`runner` must be one of {RUNNERS}. Received: runner={runner!r}"
+        )
     try:
         import apache_beam
     except ImportError as error:
@@ -46,6 +64,87 @@ def _import_beam():
             "Apache Beam is not installed: pip install 'keras-video[beam]'"
         ) from error
     return apache_beam
+
+
+def _options(runner, pipeline_args):
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    if isinstance(pipeline_args, str):
+        pipeline_args = shlex.split(pipeline_args)
+    return PipelineOptions([*pipeline_args], runner=runner)
+
+
+class _Task:
+    """The Beam step of `run_each`: `function(task)`, its result to a file."""
+
+    def __init__(self, function, results_dir):
+        self.function = function
+        self.results_dir = results_dir
+
+    def __call__(self, indexed):
+        from apache_beam.metrics import Metrics
+
+        index, task = indexed
+        result = self.function(task)
+        path = os.path.join(self.results_dir, f"{index:09d}.json")
+        write_atomic(path, json.dumps(result).encode("utf-8"))
+        Metrics.counter("keras_video", "tasks_done").inc()
+        return index
+
+
+def run_each(tasks, function, output_dir, runner="DirectRunner", pipeline_args=()):
+    """`[function(task) for task in tasks]`, each call a unit of a Beam pipeline.
+
+    The per-video step of a data-set job on a cluster: the tasks are spread
+    over the workers (`Reshuffle`); each worker writes its call's result (a
+    JSON value) to `output_dir/.keras_video_beam/<index>.json`, and this
+    driver reads them back, in the order of `tasks`, and removes the folder.
+    `function` and the tasks are pickled to the workers: `function` is a
+    module-level function or an instance of a module-level class, and it
+    reports a failed video in its result instead of raising (an exception
+    fails the pipeline).
+
+    Args:
+        tasks: a list of JSON-able tasks (e.g. `(path, relative path)`).
+        function: `fn(task) -> JSON-able result`.
+        output_dir: the job's output folder, on a file system every worker
+            and this driver see under the same name.
+        runner: one of `RUNNERS`.
+        pipeline_args: more Beam pipeline options, a list of flags or one
+            string (see `prepare_with_beam`).
+
+    Returns:
+        the list of results, in the order of `tasks` (JSON values: tuples
+        come back as lists).
+
+    Raises:
+        ValueError: an unknown runner.
+        ImportError: Apache Beam is not installed.
+        RuntimeError: a task left no result.
+    """
+    beam = check_runner(runner)
+    tasks = list(tasks)
+    if not tasks:
+        return []
+    results_dir = os.path.join(os.fspath(output_dir), RESULTS_DIR)
+    shutil.rmtree(results_dir, ignore_errors=True)  # a killed run's results
+    os.makedirs(results_dir)
+    with beam.Pipeline(options=_options(runner, pipeline_args)) as pipeline:
+        _ = (
+            pipeline
+            | "Tasks" >> beam.Create(list(enumerate(tasks)))
+            | "Spread" >> beam.Reshuffle()
+            | "Run" >> beam.Map(_Task(function, results_dir))
+        )
+    results = []
+    for index in range(len(tasks)):
+        path = os.path.join(results_dir, f"{index:09d}.json")
+        if not os.path.isfile(path):
+            raise RuntimeError(f"Beam task {index} ({tasks[index]!r}) left no result")
+        with open(path, encoding="utf-8") as f:
+            results.append(json.load(f))
+    shutil.rmtree(results_dir)
+    return results
 
 
 class _WriteShard:
@@ -58,7 +157,10 @@ class _WriteShard:
         self.backend = backend
 
     def __call__(self, shard):
+        import tensorflow as tf
         from apache_beam.metrics import Metrics
+
+        from keras_video.data import tfrecords
 
         tmp, skipped = tfrecords.write_shard(
             self.output_dir, shard, self.settings, self.on_error, self.backend
@@ -109,15 +211,11 @@ def prepare_with_beam(
         ValueError: a bad argument, or `output_dir` holds other TFRecords.
         ImportError: Apache Beam is not installed.
     """
-    if runner not in RUNNERS:
-        raise ValueError(
-            f"`runner` must be one of {RUNNERS}. Received: runner={runner!r}"
-        )
-    beam = _import_beam()
-    from apache_beam.options.pipeline_options import PipelineOptions
+    beam = check_runner(runner)
+    import tensorflow as tf
 
-    if isinstance(pipeline_args, str):
-        pipeline_args = shlex.split(pipeline_args)
+    from keras_video.data import tfrecords
+
     videos = tfrecords.list_source(source, class_names)
     settings, shards = tfrecords.plan_tfrecords(
         output_dir, videos.paths, videos.labels, videos.class_names, num_shards,
@@ -133,8 +231,7 @@ def prepare_with_beam(
             f"{output_dir} on {runner}"
         )
     if todo:
-        options = PipelineOptions([*pipeline_args], runner=runner)
-        with beam.Pipeline(options=options) as pipeline:
+        with beam.Pipeline(options=_options(runner, pipeline_args)) as pipeline:
             _ = (
                 pipeline
                 | "Shards" >> beam.Create(todo)
@@ -148,6 +245,10 @@ def prepare_with_beam(
 
 def _gather_skipped(output_dir, settings, shards, verbose):
     """Puts the workers' skipped files into `dataset_info.json`, then names them."""
+    import tensorflow as tf
+
+    from keras_video.data import tfrecords
+
     sidecars = []
     for shard in shards:
         path = os.path.join(output_dir, shard["file"]) + SKIPPED_SUFFIX

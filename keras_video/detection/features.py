@@ -310,8 +310,10 @@ def build_backbone(
 
     Args:
         model: a name of `keras_video.applications.MODELS` (`"inception_i3d"`,
-            `"c3d"`, ...) or `"module:function"`, a constructor taking the
-            `keras.applications` arguments.
+            `"c3d"`, ...), `"module:function"`, a constructor taking the
+            `keras.applications` arguments, or the path of a saved backbone
+            (`.keras`, loaded with `safe_mode=True`; it must give `(batch, C)`
+            already, and `weights`, `pooling` and `kwargs` must be unset).
         weights: the constructor's `weights` (`None`, a preset, a path).
         input_shape: `(frames, height, width, 3)`.
         pooling: `"avg"` or `"max"` over time and space.
@@ -325,6 +327,18 @@ def build_backbone(
     """
     from keras_video.applications.registry import MODELS
 
+    if isinstance(model, str) and model.endswith(".keras"):
+        if weights is not None or pooling != "avg" or kwargs:
+            raise ValueError(
+                "A saved backbone (.keras) carries its weights and pooling. "
+                f"Received: model={model!r}, weights={weights!r}, "
+                f"pooling={pooling!r}, {kwargs or ''}"
+            )
+        if not os.path.isfile(model):
+            raise FileNotFoundError(f"No saved backbone at {model}")
+        import keras
+
+        return keras.saving.load_model(model, compile=False)
     if model in MODELS:
         constructor = MODELS[model].constructor
     elif isinstance(model, str) and model.count(":") == 1:
@@ -403,6 +417,8 @@ def extract_dataset_features(
     value_range=None,
     backend="auto",
     verbose=True,
+    runner=None,
+    pipeline_args=(),
 ):
     """Snippet features of every video of a folder, one `.npy` per video, resumable.
 
@@ -434,6 +450,15 @@ def extract_dataset_features(
             `"kinetics400"`), else `(0, 255)`.
         backend: `VideoReader` backend.
         verbose: a progress bar over videos (`keras.utils.Progbar`).
+        runner: `None` (this process) or an Apache Beam runner,
+            `"DirectRunner"`, `"FlinkRunner"`, `"SparkRunner"` or
+            `"DataflowRunner"`: each video is then one unit of a Beam pipeline
+            (`keras_video.data.beam.run_each`; each worker builds the backbone
+            once), with the same files and report, and the manifest is written
+            once at the end. `source`, `output` and a `.keras` model must be
+            on a file system every worker sees under the same names.
+        pipeline_args: with `runner`, more Beam pipeline options (a list of
+            flags or one string).
 
     Returns:
         the report (`dict`, also in `output/features_report.json`):
@@ -459,7 +484,7 @@ def extract_dataset_features(
     """
     start_time = time.perf_counter()
     from keras_video.data.listing import index_directory
-    from keras_video.data.video import BACKENDS, VideoReader
+    from keras_video.data.video import BACKENDS
     from keras_video.version import __version__
 
     settings = {
@@ -473,6 +498,10 @@ def extract_dataset_features(
         "backend": backend,
     }
     batch_size = _positive_int("batch_size", batch_size)
+    if runner is not None:
+        from keras_video.data.beam import check_runner
+
+        check_runner(runner)
     if backend not in BACKENDS:
         raise ValueError(
             f"`backend` must be one of {BACKENDS}. Received: backend={backend!r}"
@@ -514,46 +543,28 @@ def extract_dataset_features(
         progbar = keras.utils.Progbar(len(videos), unit_name="video")
         progbar.update(len(skipped))
     os.makedirs(output, exist_ok=True)
-    backbone = None
-    size = (settings["image_size"],) * 2
-    low, high = settings["value_range"]
+    job = _VideoFeatures(settings, batch_size, output)
+    if runner is None:
+        results = map(job, todo)  # lazily: the progress bar moves per video
+    else:  # each video a unit of a Beam pipeline; the manifest written here
+        from keras_video.data.beam import run_each
 
-    def preprocess(x):
-        return x * np.float32((high - low) / 255.0) + np.float32(low)
-
-    for path, rel in todo:
-        if backbone is None:  # built only when a video needs it
-            backbone = build_backbone(model, weights, (settings["snippet_length"],
-                                                       *size, 3))  # fmt: skip
-            _input_clip(backbone, settings["snippet_length"], size)
-        try:
-            with VideoReader(path, backend=backend) as reader:
-                features, times = _reader_features(
-                    backbone, reader, settings["snippet_length"], settings["stride"],
-                    settings["frame_step"], size, batch_size, preprocess,
-                )  # fmt: skip
-                info = {
-                    "fps": float(reader.fps),
-                    "num_frames": int(reader.num_frames),
-                    "num_snippets": int(len(features)),
-                    "feature_dim": int(features.shape[1]),
-                    "decoder": reader.backend,
-                }
-        except Exception as e:  # reported per video; the others go on
-            error = f"{type(e).__name__}: {e}"
-            failed.append({"video": rel, "path": path, "error": error})
-            logger.warning("No features for %s: %s", path, error)
+        results = run_each(todo, job, output, runner, pipeline_args)
+    paths = {rel: path for path, rel in todo}
+    for rel, info, error in results:
+        if error is not None:
+            failed.append({"video": rel, "path": paths[rel], "error": error})
+            logger.warning("No features for %s: %s", paths[rel], error)
         else:
-            features_path, times_path = _output_paths(output, rel)
-            os.makedirs(os.path.dirname(features_path), exist_ok=True)
-            _save_npy(features_path, features)
-            _save_npy(times_path, times)
             manifest["videos"][rel] = info
-            _save_json(os.path.join(output, MANIFEST), manifest)
+            if runner is None:
+                _save_json(os.path.join(output, MANIFEST), manifest)
             done.append(rel)
         if progbar is not None:
             progbar.update(len(skipped) + len(done) + len(failed))
-    if not os.path.isfile(os.path.join(output, MANIFEST)):
+    if (runner is not None and done) or not os.path.isfile(
+        os.path.join(output, MANIFEST)
+    ):
         _save_json(os.path.join(output, MANIFEST), manifest)
     report = {
         "source": source,
@@ -567,3 +578,62 @@ def extract_dataset_features(
     }
     _save_json(os.path.join(output, REPORT), report)
     return report
+
+
+class _VideoFeatures:
+    """The per-video step of `extract_dataset_features`, here or on a Beam
+    worker: `((path, rel)) -> (rel, info, None)` after writing the video's two
+    `.npy` files, or `(rel, None, error)`. The backbone is built on the first
+    call in each process (it is not pickled)."""
+
+    def __init__(self, settings, batch_size, output):
+        self.settings = settings
+        self.batch_size = batch_size
+        self.output = output
+        self._backbone = None
+
+    def __getstate__(self):
+        return {**self.__dict__, "_backbone": None}
+
+    def backbone(self):
+        if self._backbone is None:  # built only when a video needs it
+            s = self.settings
+            size = (s["image_size"],) * 2
+            self._backbone = build_backbone(
+                s["model"], s["weights"], (s["snippet_length"], *size, 3)
+            )
+            _input_clip(self._backbone, s["snippet_length"], size)
+        return self._backbone
+
+    def __call__(self, task):
+        from keras_video.data.video import VideoReader
+
+        path, rel = task
+        s = self.settings
+        backbone = self.backbone()
+        low, high = s["value_range"]
+
+        def preprocess(x):
+            return x * np.float32((high - low) / 255.0) + np.float32(low)
+
+        try:
+            with VideoReader(path, backend=s["backend"]) as reader:
+                features, times = _reader_features(
+                    backbone, reader, s["snippet_length"], s["stride"],
+                    s["frame_step"], (s["image_size"],) * 2, self.batch_size,
+                    preprocess,
+                )  # fmt: skip
+                info = {
+                    "fps": float(reader.fps),
+                    "num_frames": int(reader.num_frames),
+                    "num_snippets": int(len(features)),
+                    "feature_dim": int(features.shape[1]),
+                    "decoder": reader.backend,
+                }
+        except Exception as e:  # reported per video; the others go on
+            return rel, None, f"{type(e).__name__}: {e}"
+        features_path, times_path = _output_paths(self.output, rel)
+        os.makedirs(os.path.dirname(features_path), exist_ok=True)
+        _save_npy(features_path, features)
+        _save_npy(times_path, times)
+        return rel, info, None

@@ -324,6 +324,8 @@ def extract_dataset_flow(
     window=64,
     overwrite=False,
     verbose=True,
+    runner=None,
+    pipeline_args=(),
     **method_options,
 ):
     """Optical flow for every video of a folder or CSV list, resumable.
@@ -358,6 +360,15 @@ def extract_dataset_flow(
         overwrite: redo every video, replacing flow of other settings.
         verbose: show a progress bar (`keras.utils.Progbar`, one step per
             video).
+        runner: `None` (this machine, `workers` processes) or an Apache
+            Beam runner, `"DirectRunner"`, `"FlinkRunner"`, `"SparkRunner"`
+            or `"DataflowRunner"`: each video is then one unit of a Beam
+            pipeline (`keras_video.data.beam.run_each`), with the same files
+            and report; `source` and `output` must be on a file system
+            every worker sees under the same names.
+        pipeline_args: with `runner`, more Beam pipeline options (a list
+            of flags or one string, e.g. `"--direct_num_workers=4
+            --direct_running_mode=multi_processing"`).
         **method_options: options of `method` (see `compute`).
 
     Returns:
@@ -388,6 +399,16 @@ def extract_dataset_flow(
         raise ValueError(
             f"`workers` must be an int >= 1. Received: workers={workers!r}"
         )
+    if runner is not None:
+        from keras_video.data.beam import check_runner
+
+        check_runner(runner)
+        if workers != 1:
+            raise ValueError(
+                "`workers` is for runner=None; a Beam runner sets its own "
+                "(e.g. --direct_num_workers). "
+                f"Received: workers={workers!r}, runner={runner!r}"
+            )
     if isinstance(window, bool) or not isinstance(window, int) or window < 2:
         raise ValueError(f"`window` must be an int >= 2. Received: window={window!r}")
     # Option values OpenCV rejects fail here once, not once per video.
@@ -434,7 +455,12 @@ def extract_dataset_flow(
     os.makedirs(output, exist_ok=True)
     for rel, error in clashes:
         record(rel, error)
-    if workers == 1 or len(tasks) <= 1:
+    if runner is not None:  # each video a unit of a Beam pipeline
+        from keras_video.data.beam import run_each
+
+        for rel, _, error in run_each(tasks, _run_task, output, runner, pipeline_args):
+            record(rel, error)
+    elif workers == 1 or len(tasks) <= 1:
         for task in tasks:
             rel, _, error = _run_task(task)
             record(rel, error)
