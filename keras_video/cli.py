@@ -86,11 +86,18 @@ def _add_prepare(subparsers):
     p.add_argument("--jpeg-quality", type=int, default=90)
     p.add_argument("--on-error", choices=("raise", "skip"), default="raise")
     p.add_argument("--backend", choices=("auto", "opencv", "pyav"), default="auto")
+    _add_runner(p, "write the shards")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_prepare)
+
+
+def _add_runner(p, what):
+    """`--runner` and `--beam-args` of a data-set job (prepare, flow, features)."""
     p.add_argument(
         "--runner",
         choices=("DirectRunner", "FlinkRunner", "SparkRunner", "DataflowRunner"),
-        help="write the shards with an Apache Beam pipeline on this runner "
-        "(pip install 'keras-video[beam]'); default: this process",
+        help=f"{what} with an Apache Beam pipeline on this runner "
+        "(pip install 'keras-video[beam]'); default: this machine",
     )
     p.add_argument(
         "--beam-args",
@@ -99,8 +106,6 @@ def _add_prepare(subparsers):
         "'--direct_num_workers=4 --direct_running_mode=multi_processing' or "
         "'--project=P --region=R --temp_location=gs://B/tmp'",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=_cmd_prepare)
 
 
 # --- data-service: `data-service dispatcher | worker` -------------------------
@@ -196,6 +201,8 @@ def _cmd_flow(args):
         backend=args.backend,
         overwrite=args.overwrite,
         verbose=not args.quiet,
+        runner=args.runner,
+        pipeline_args=args.beam_args,
     )
     return _report_videos("flow", report, args.output, "flow_report.json", args.quiet)
 
@@ -213,7 +220,9 @@ def _add_flow(subparsers):
     p.add_argument("source", help="folder of videos (any depth), or a CSV list")
     p.add_argument("output", help="output folder")
     p.add_argument("--method", choices=("tvl1", "dis", "farneback"), default="tvl1")
-    p.add_argument("--workers", type=int, default=1, help="worker processes")
+    p.add_argument(
+        "--workers", type=int, default=1, help="worker processes (without --runner)"
+    )
     p.add_argument("--bound", type=float, default=20, help="quantisation bound (px)")
     p.add_argument("--format", choices=("jpg", "png"), default="jpg")
     p.add_argument(
@@ -228,6 +237,7 @@ def _add_flow(subparsers):
         action="store_true",
         help="redo every video, replacing flow written with other settings",
     )
+    _add_runner(p, "compute the flow (one video per task)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_flow)
 
@@ -251,6 +261,8 @@ def _cmd_features(args):
         value_range=args.value_range,
         backend=args.backend,
         verbose=not args.quiet,
+        runner=args.runner,
+        pipeline_args=args.beam_args,
     )
     return _report_videos(
         "features", report, args.output, "features_report.json", args.quiet
@@ -274,7 +286,8 @@ def _add_features(subparsers):
     p.add_argument(
         "--model",
         required=True,
-        help="a model name (keras_video.applications.MODELS) or module:function",
+        help="a model name (keras_video.applications.MODELS), module:function, "
+        "or a saved backbone (.keras)",
     )
     p.add_argument("--weights", help="the model's weights: a preset name or a path")
     p.add_argument("--snippet", type=int, default=16, help="frames per snippet")
@@ -290,6 +303,7 @@ def _add_features(subparsers):
         help="pixel range the model takes (default: the weights', else 0 255)",
     )
     p.add_argument("--backend", choices=("auto", "opencv", "pyav"), default="auto")
+    _add_runner(p, "extract the features (one video per task)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_features)
 
