@@ -121,10 +121,19 @@ def needs_guide_file(path):
         )
 
 
+def run_in_empty_folder(monkeypatch, tmp_path):
+    """The guide runs in `tmp_path`; `KERAS_HOME` is put back after it (a
+    guide may point it at an empty folder to show a missing weights file)."""
+    from keras_video.applications import weights
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KERAS_HOME", weights.keras_home())
+
+
 @pytest.mark.parametrize("path", guide_params())
 def test_guide_runs(path, tmp_path, monkeypatch):
     needs_guide_file(path)
-    monkeypatch.chdir(tmp_path)
+    run_in_empty_folder(monkeypatch, tmp_path)
     blocks = [b for b in code_blocks(path.read_text()) if b.marker is None]
     assert blocks, f"{path.name} has no code to run"
     run_blocks(path, blocks)
@@ -148,7 +157,7 @@ def test_guide_block_needing_a_cached_file(path, line, name, tmp_path, monkeypat
             f"{path.name}, block at line {line} needs {name} in the Keras cache"
         )
     needs_guide_file(path)
-    monkeypatch.chdir(tmp_path)
+    run_in_empty_folder(monkeypatch, tmp_path)
     blocks = [
         b
         for b in code_blocks(path.read_text())
