@@ -221,6 +221,9 @@ def test_model_zoo_has_a_row_per_registry_entry(zoo):
         assert (published is None) == (name in zoo.NOT_PUBLISHED), name
         if published is not None:
             assert published.source in zoo.SOURCES, name
+            # A figure not confirmed against its source says what and why.
+            if published.to_check:
+                assert len(published.to_check.split()) >= 5, name
 
 
 def test_model_zoo_page_is_current_but_for_the_measured_numbers(zoo):
