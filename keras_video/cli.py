@@ -91,6 +91,53 @@ def _add_prepare(subparsers):
     p.set_defaults(func=_cmd_prepare)
 
 
+def _cmd_probe(args):
+    from keras_video.data import probe
+
+    if not os.path.isdir(args.data_dir):
+        raise FileNotFoundError(f"no data folder at {args.data_dir}")
+    old = probe.register(args.data_dir)
+    manifest = probe.probe_dataset(args.data_dir, verbose=args.verbose)
+    reused = sum(
+        old is not None and old.entries.get(rel) == entry
+        for rel, entry in manifest.entries.items()
+    )
+    summary = manifest.summary()
+    codecs = ", ".join(f"{k} {v}" for k, v in sorted(summary["codecs"].items()))
+    print(
+        f"probed {args.data_dir}: {summary['videos']} videos "
+        f"({summary['videos'] - reused} opened, {reused} unchanged), "
+        f"{summary['frames']} frames, {summary['bad']} bad, "
+        f"{summary['variable_frame_rate']} variable frame rate, "
+        f"{summary['rotated']} rotated; codecs: {codecs or 'none'}"
+    )
+    for rel, entry in sorted(manifest.entries.items()):
+        if not entry["ok"]:
+            print(f"bad: {rel}: {entry['error']}")
+        elif entry["variable_frame_rate"]:
+            print(f"variable frame rate: {rel}")
+        if entry["ok"] and entry["rotation"] % 360:
+            print(f"rotated {entry['rotation']}: {rel}")
+    print(f"manifest: {os.path.join(args.data_dir, probe.MANIFEST_NAME)}")
+    return 0
+
+
+def _add_probe(subparsers):
+    p = subparsers.add_parser(
+        "probe",
+        help="probe a data set's videos into a cached manifest",
+        description="Open every video under DATA_DIR once and record its "
+        "decodable frame count, keyframes, rotation, variable frame rate, codec "
+        "and whether it decodes, in DATA_DIR/.keras_video_probe.json (and .npz). "
+        "Probing again opens only new or changed files. The datasets use the "
+        "manifest when present. Prints a summary and names the bad, variable "
+        "frame rate and rotated files.",
+    )
+    p.add_argument("data_dir", help="the data folder (videos at any depth)")
+    p.add_argument("--verbose", action="store_true", help="a line per file opened")
+    p.set_defaults(func=_cmd_probe)
+
+
 def _add_runner(p, what):
     """`--runner` and `--beam-args` of a data-set job (prepare, flow, features)."""
     p.add_argument(
@@ -324,14 +371,27 @@ def _cmd_train(args):
     output = args.output or os.path.join(
         "runs", os.path.splitext(os.path.basename(args.recipe))[0]
     )
+    kwargs = {}
+    on_hosts = args.distribute == "multi-host" and recipe.task == "classification"
+    if on_hosts:  # localization and detection train on one device (they say so)
+        from keras_video.training import multi_host
+
+        kwargs["cluster"] = multi_host.cluster_spec(
+            args.coordinator, args.num_processes, args.process_id
+        )
     result = tasks.trainer(recipe.task)(
         recipe,
         args.data,
         output,
-        distribute=args.distribute,
+        distribute=args.distribute or False,
         verbose=0 if args.quiet else "auto",
         evaluate=not args.no_eval,
+        **kwargs,
     )
+    if on_hosts:
+        multi_host.shutdown()
+        if result["model_path"] is None:  # not the chief: nothing to report
+            return 0
     print(f"model: {result['model_path']}  (precision {result['policy']})")
     e = result["eval"]
     if e is not None and recipe.task == "localization":
@@ -380,8 +440,30 @@ def _add_train(subparsers):
     )
     p.add_argument(
         "--distribute",
-        action="store_true",
-        help="all local devices: MirroredStrategy (TF) or DataParallel (JAX)",
+        nargs="?",
+        const="local",
+        choices=("local", "multi-host"),
+        help="local (the default of a bare --distribute): all local devices, "
+        "MirroredStrategy (TF) or DataParallel (JAX); multi-host: one process "
+        "per host, MultiWorkerMirroredStrategy (TF) or jax.distributed + "
+        "DataParallel (JAX), see docs/scale_out.md",
+    )
+    p.add_argument(
+        "--coordinator",
+        metavar="HOST:PORT[,HOST:PORT...]",
+        help="multi-host: the chief's address (JAX), or every host's, chief "
+        "first (TensorFlow); default $KERAS_DISTRIBUTION_JOB_ADDRESSES",
+    )
+    p.add_argument(
+        "--num-processes",
+        type=int,
+        help="multi-host: hosts in all (default $KERAS_DISTRIBUTION_NUM_PROCESSES)",
+    )
+    p.add_argument(
+        "--process-id",
+        type=int,
+        help="multi-host: this host, 0 = chief "
+        "(default $KERAS_DISTRIBUTION_PROCESS_ID)",
     )
     p.add_argument("--no-eval", action="store_true", help="skip the video-level eval")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -620,6 +702,7 @@ def _parser():
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_prepare(subparsers)
+    _add_probe(subparsers)
     _add_data_service(subparsers)
     _add_flow(subparsers)
     _add_features(subparsers)
