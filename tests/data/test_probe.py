@@ -106,3 +106,31 @@ def test_a_stale_entry_is_not_used(dataset):
         manifest.stream_index(str(dataset / "b" / "bad.mp4"))
     write_video(path, np.zeros((3, 32, 32, 3), np.uint8), fps=10)
     assert manifest.entry(path) is None and manifest.stream_index(path) is None
+
+
+def test_probe_command_writes_the_manifest_and_names_bad_and_vfr_files(
+    dataset, shared_data, capsys
+):
+    from keras_video import cli
+
+    rotated = dataset / "a" / "decord_video_90.mov"
+    shutil.copy(shared_data / "videos" / "decord_video_90.mov", rotated)
+    with VideoReader(str(rotated)) as reader:
+        frames, rotation = 20 + 12 + reader.num_frames, reader.metadata.rotation
+    assert cli.main(["probe", str(dataset)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == (
+        f"probed {dataset}: 4 videos (4 opened, 0 unchanged), {frames} frames, "
+        "1 bad, 1 variable frame rate, 1 rotated; codecs: h264 3"
+    )
+    assert lines[1] == f"rotated {rotation}: a/decord_video_90.mov"
+    assert lines[2].startswith("bad: b/bad.mp4: ") and "bad.mp4" in lines[2]
+    assert lines[3:] == ["variable frame rate: b/vfr.mp4",
+                         f"manifest: {dataset / probe.MANIFEST_NAME}"]  # fmt: skip
+    assert (dataset / probe.MANIFEST_NAME).is_file()
+    write_video(str(dataset / "a" / "cfr.mp4"), np.zeros((5, 32, 32, 3), np.uint8))
+    assert cli.main(["probe", str(dataset)]) == 0  # refreshes the changed file
+    assert "4 videos (1 opened, 3 unchanged)" in capsys.readouterr().out
+    assert probe.load_manifest(dataset).entries["a/cfr.mp4"]["num_frames"] == 5
+    assert cli.main(["probe", str(dataset / "none")]) == 1
+    assert "no data folder at" in capsys.readouterr().err
