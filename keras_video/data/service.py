@@ -26,12 +26,21 @@ equals the local pipeline's clip for the same `seed`; only the arrival order
 differs. `"parallel_epochs"` gives every worker the whole table (each clip
 once per worker).
 
+TFRecords (`video_dataset_from_tfrecords(..., service=)`): the table rows
+are `(shard, byte offset)` of each record, in the order the local pipeline
+reads them (its file shuffle, interleave and shuffle buffer, replayed on
+the records' offsets, which the trainer reads from the shards' headers once),
+zipped with the same element seeds; a worker reads the record at its offset,
+picks the JPEGs of the sampled frames (`TFRECORD_TOKEN`) and decodes them
+with the local pipeline's ops.
+
 Worker code. The tf.data service ships dataset graphs, not Python, and the
 decoders (PyAV, OpenCV) run in Python. So the decode op names a fixed entry,
-`DECODE_TOKEN`, and carries the loader's settings as JSON; every process that
-imports this module (the trainer, and each `keras-video data-service worker`)
-registers that entry in TensorFlow's Python-function table. Workers started
-otherwise (a bare `WorkerServer`) cannot decode keras-video datasets.
+`DECODE_TOKEN` (`TFRECORD_TOKEN` for TFRecords), and carries the settings as
+JSON; every process that imports this module (the trainer, and each
+`keras-video data-service worker`) registers those entries in TensorFlow's
+Python-function table. Workers started otherwise (a bare `WorkerServer`)
+cannot decode keras-video datasets.
 
 Lost workers. With `distributed_epoch`, the rows a worker held when it died
 are lost (the tf.data service visits elements at most once), and
@@ -62,6 +71,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from keras_video.data import tfrecords
 from keras_video.data.clip_loader import ClipLoader
 from keras_video.data.clip_settings import ClipSettings
 from keras_video.data.flow_source import FlowSource
@@ -69,8 +79,10 @@ from keras_video.data.flow_source import FlowSource
 logger = logging.getLogger("keras_video.data")
 
 PROCESSING_MODES = ("distributed_epoch", "parallel_epochs")
-# The Python-function table entry of the decode op (see the module docstring).
+# The Python-function table entries of the decode ops (see the module
+# docstring): video files, and the sampled frames of a TFRecord record.
 DECODE_TOKEN = "keras_video.data.service.decode_clips.v1"
+TFRECORD_TOKEN = "keras_video.data.service.tfrecord_frames.v1"
 DEFAULT_DISPATCHER_PORT = 5050
 DEFAULT_WORKER_PORT = 5051
 # Seconds without a new element, once every arrived one was taken, before
@@ -83,8 +95,8 @@ class DataService:
     """Where and how a dataset reads through the tf.data service.
 
     Pass it (or just the address string) as `service=` to
-    `video_dataset_from_directory`, `video_dataset_from_csv` or
-    `video_test_dataset`.
+    `video_dataset_from_directory`, `video_dataset_from_csv`,
+    `video_test_dataset` or `video_dataset_from_tfrecords`.
 
     Args:
         address: the dispatcher, `"host:port"` or `"grpc://host:port"`.
@@ -192,17 +204,41 @@ def _decode_entry(config, path, seed, segment):
     return clips, ok
 
 
+_tfrecord_configs = {}
+
+
+def _tfrecord_entry(config, path, offset, seed):
+    """The body of the TFRecord op: `(jpegs, label)`, the JPEGs of the frames
+    the element's clips sample (in clip order) from the record at `offset`."""
+    config = config.decode() if isinstance(config, bytes) else str(config)
+    parsed = _tfrecord_configs.get(config)
+    if parsed is None:
+        c = json.loads(config)
+        parsed = _tfrecord_configs[config] = (
+            ClipSettings.from_dict(c["settings"]), c["sampling"]
+        )  # fmt: skip
+    settings, sampling = parsed
+    path = path.decode() if isinstance(path, bytes) else str(path)
+    record = tfrecords.read_record(path, int(offset))
+    jpegs, label, num_frames, fps = tfrecords.parse_record(record)
+    idx = settings.clip_indices(num_frames, fps, seed, sampling, "tfrecord")
+    wanted = np.array([jpegs[i] for i in np.reshape(idx, [-1])], dtype=object)
+    return wanted, np.int64(label)
+
+
 def register_worker_functions():
-    """Registers the decode entry under `DECODE_TOKEN` in this process.
+    """Registers the decode entries (`DECODE_TOKEN`, `TFRECORD_TOKEN`) in this
+    process.
 
     TensorFlow finds the Python body of a `PyFunc` op by its token in a
     per-process table (`tensorflow.python.ops.script_ops`); its public API
     only hands out fresh tokens, which a worker process cannot know. The
-    entry is kept alive here (the table holds weak references).
+    entries are kept alive here (the table holds weak references).
     """
     from tensorflow.python.ops import script_ops
 
     script_ops._py_funcs._funcs[DECODE_TOKEN] = _decode_entry
+    script_ops._py_funcs._funcs[TFRECORD_TOKEN] = _tfrecord_entry
 
 
 def decode_function(loader):
@@ -219,6 +255,31 @@ def decode_function(loader):
         )  # fmt: skip
 
     return decode
+
+
+def tfrecord_frames_function(settings, sampling):
+    """`fn(path, offset, seed) -> (jpegs, label)`: the JPEGs of the frames
+    that `settings` samples (`sampling`, the element's `seed`) from the record
+    at byte `offset` of a TFRecord shard (`tfrecords.record_offsets`), as
+    `tfrecords.video_dataset_from_tfrecords` gathers them; an op that any
+    process with `register_worker_functions` can run."""
+    register_worker_functions()
+    config = tf.constant(
+        json.dumps({"settings": settings.to_dict(), "sampling": sampling},
+                   sort_keys=True)
+    )  # fmt: skip
+    count = settings.num_clips * settings.clip_length
+
+    def frames(path, offset, seed):
+        jpegs, label = tf.raw_ops.PyFunc(
+            input=[config, path, offset, seed], token=TFRECORD_TOKEN,
+            Tout=[tf.string, tf.int64],
+        )  # fmt: skip
+        jpegs.set_shape((count,))
+        label.set_shape(())
+        return jpegs, label
+
+    return frames
 
 
 # --- the trainer side: one registered dataset per epoch, watched -------------

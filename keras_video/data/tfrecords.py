@@ -25,7 +25,9 @@ import json
 import logging
 import math
 import os
+import struct
 
+import numpy as np
 import tensorflow as tf
 
 from keras_video.data import listing, pipeline
@@ -319,6 +321,48 @@ _FEATURES = {
     "num_frames": tf.io.FixedLenFeature([], tf.int64),
     "fps": tf.io.FixedLenFeature([], tf.float32),
 }
+# A TFRecord: uint64 length, uint32 CRC of the length, data, uint32 CRC of it.
+_RECORD_HEADER = 12
+
+
+def record_offsets(path):
+    """Byte offsets of the records of a TFRecord file (uncompressed, as
+    `write_tfrecords` writes them); only the record headers are read."""
+    offsets = []
+    with tf.io.gfile.GFile(path, "rb") as f:
+        size, offset = f.size(), 0
+        while offset < size:
+            header = f.read(_RECORD_HEADER)
+            if len(header) < _RECORD_HEADER:
+                raise ValueError(f"{path} is truncated at byte {offset}")
+            offsets.append(offset)
+            offset += _RECORD_HEADER + struct.unpack("<Q", header[:8])[0] + 4
+            f.seek(offset)
+    return offsets
+
+
+def read_record(path, offset):
+    """The serialized record at byte `offset` of a TFRecord file (one of
+    `record_offsets`), read without the rest of the file."""
+    with tf.io.gfile.GFile(path, "rb") as f:
+        f.seek(offset)
+        length = struct.unpack("<Q", f.read(_RECORD_HEADER)[:8])[0]
+        data = f.read(length)
+    if len(data) != length:
+        raise ValueError(f"{path} is truncated in the record at byte {offset}")
+    return data
+
+
+def parse_record(data):
+    """`(jpegs, label, num_frames, fps)` of a serialized record, in Python (the
+    values `video_dataset_from_tfrecords` parses with TensorFlow ops)."""
+    feature = tf.train.Example.FromString(data).features.feature
+    return (
+        list(feature["frames"].bytes_list.value),
+        int(feature["label"].int64_list.value[0]),
+        int(feature["num_frames"].int64_list.value[0]),
+        float(feature["fps"].float_list.value[0]),
+    )
 
 
 def video_dataset_from_tfrecords(
@@ -340,12 +384,24 @@ def video_dataset_from_tfrecords(
     interpolation="bilinear",
     shuffle_buffer_size=64,
     clip_settings=None,
+    service=None,
+    processing_mode="distributed_epoch",
 ):
     """Clips from TFRecords written by `write_tfrecords` / `keras-video prepare`.
 
     Arguments as in `video_dataset_from_directory`. `shard=(num_shards, index)`
     shards by TFRecord file (needs at least `num_shards` files). Records are
     shuffled by file and through a buffer of `shuffle_buffer_size` videos.
+
+    With `service` (the dispatcher's `"host:port"` or a
+    `keras_video.data.service.DataService`), tf.data service workers
+    (`keras-video data-service worker`) read the records, decode the JPEGs of
+    the sampled frames and augment; the clips equal the local ones for the
+    same `seed`. The trainer reads only the records' headers (their byte
+    offsets, once) and draws each epoch's order and seeds as the local
+    pipeline does; each worker reads the records it is given from the shards,
+    which it must reach under the same names. `processing_mode` as in
+    `video_dataset_from_directory`.
 
     Returns:
         a `tf.data.Dataset` like `video_dataset_from_directory`'s, with
@@ -386,18 +442,76 @@ def video_dataset_from_tfrecords(
     num_clips, clip_length = settings.num_clips, settings.clip_length
     deterministic = True
 
-    ds = tf.data.Dataset.from_tensor_slices(files)
-    if shuffle:
-        ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.interleave(
-        tf.data.TFRecordDataset,
-        cycle_length=min(4, len(files)),
-        num_parallel_calls=tf.data.AUTOTUNE,
+    def ordered(ds, records_of):
+        """Files -> records in the epoch's order, with their element seeds."""
+        if shuffle:
+            ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
+        ds = ds.interleave(
+            records_of,
+            cycle_length=min(4, len(files)),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=deterministic,
+        )
+        if shuffle:
+            ds = ds.shuffle(
+                shuffle_buffer_size, seed=seed, reshuffle_each_iteration=True
+            )
+        return tf.data.Dataset.zip((ds, pipeline.element_seeds(seed)))
+
+    def clip_element(wanted, label, elem_seed):
+        """The sampled frames' JPEGs -> a decoded element of `pipeline.finish`."""
+        frames = tf.map_fn(
+            lambda b: tf.io.decode_jpeg(b, channels=3),
+            wanted,
+            fn_output_signature=tf.TensorSpec((None, None, 3), tf.uint8),
+        )
+        shape = tf.shape(frames)
+        clips = tf.reshape(frames, tf.concat([[num_clips, clip_length], shape[1:]], 0))
+        clips.set_shape((num_clips, clip_length, None, None, 3))
+        label = tf.cast(label, tf.int32)
+        return clips, label, tf.constant(0, tf.int32), elem_seed, tf.constant(True)
+
+    stages = dict(
+        augment=augment, label_mode=label_mode,
+        num_classes=len(class_names) if class_names else 0,
         deterministic=deterministic,
-    )
-    if shuffle:
-        ds = ds.shuffle(shuffle_buffer_size, seed=seed, reshuffle_each_iteration=True)
-    ds = tf.data.Dataset.zip((ds, pipeline.element_seeds(seed)))
+    )  # fmt: skip
+    if service is not None:  # read, decode and augment on tf.data service workers
+        from keras_video.data import service as data_service
+
+        service = data_service.as_data_service(service, processing_mode)
+        read = data_service.tfrecord_frames_function(settings, sampling)
+        offsets = [record_offsets(f) for f in files]  # the headers only
+        starts = tf.constant(np.cumsum([0] + [len(o) for o in offsets]), tf.int64)
+        paths = tf.constant(files)
+        flat = tf.constant([o for file_offsets in offsets for o in file_offsets],
+                           tf.int64)  # fmt: skip
+
+        def records_at(i):
+            rows = tf.data.Dataset.range(starts[i], starts[i + 1])
+            return rows.map(lambda row: (paths[i], flat[row]))
+
+        source = ordered(tf.data.Dataset.range(len(files)), records_at).apply(
+            tf.data.experimental.assert_cardinality(int(flat.shape[0]))
+        )
+
+        def worker_stages(table):
+            def decode(record, elem_seed):
+                wanted, label = read(*record, elem_seed)
+                return clip_element(wanted, label, elem_seed)
+
+            ds = table.map(
+                decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+            )
+            return pipeline.clip_stages(ds, settings, **stages)
+
+        ds = data_service.distribute_epochs(
+            source, worker_stages, service, processing_mode, batch_size
+        )
+        ds = pipeline.batch_stages(ds, None, shard is None)
+        ds.class_names = class_names
+        ds.shard_paths = files
+        return ds
 
     def sample_indices(num_frames, fps, elem_seed):
         return settings.clip_indices(
@@ -412,25 +526,15 @@ def video_dataset_from_tfrecords(
         )
         idx.set_shape((num_clips, clip_length))
         wanted = tf.gather(jpegs, tf.reshape(idx, [-1]))
-        frames = tf.map_fn(
-            lambda b: tf.io.decode_jpeg(b, channels=3),
-            wanted,
-            fn_output_signature=tf.TensorSpec((None, None, 3), tf.uint8),
-        )
-        shape = tf.shape(frames)
-        clips = tf.reshape(frames, tf.concat([[num_clips, clip_length], shape[1:]], 0))
-        clips.set_shape((num_clips, clip_length, None, None, 3))
-        label = tf.cast(ex["label"], tf.int32)
-        return clips, label, tf.constant(0, tf.int32), elem_seed, tf.constant(True)
+        return clip_element(wanted, ex["label"], elem_seed)
 
+    ds = ordered(tf.data.Dataset.from_tensor_slices(files), tf.data.TFRecordDataset)
     ds = ds.map(
         decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic
     )
     ds = pipeline.finish(
-        ds, settings, augment=augment, label_mode=label_mode,
-        num_classes=len(class_names) if class_names else 0, batch_size=batch_size,
-        deterministic=deterministic, auto_shard=shard is None,
-    )  # fmt: skip
+        ds, settings, batch_size=batch_size, auto_shard=shard is None, **stages
+    )
     ds.class_names = class_names
     ds.shard_paths = files
     return ds

@@ -10,10 +10,11 @@ import time
 
 import keras
 import pytest
+import tensorflow as tf
 
 from keras_video import cli
 from keras_video.data import datasets as D
-from keras_video.data import service
+from keras_video.data import service, tfrecords
 from keras_video.data.clip_loader import ClipLoader
 from keras_video.data.clip_settings import ClipSettings
 from keras_video.data.flow_source import FlowSource
@@ -107,6 +108,36 @@ def test_batches_train_a_model(videos, cluster):
     model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     history = model.fit(ds, epochs=2, verbose=0)
     assert len(history.history["loss"]) == 2
+
+
+@pytest.fixture(scope="module")
+def records(videos, tmp_path_factory):
+    out = tmp_path_factory.mktemp("service_records")
+    tfrecords.prepare(videos, out, num_shards=2, short_side=None, verbose=False)
+    return str(out)
+
+
+def test_tfrecords_distributed_epoch_gives_each_local_clip_once(records, cluster):
+    args = _clip_args(shuffle_buffer_size=3)
+    del args["verbose"]
+    local = tfrecords.video_dataset_from_tfrecords(records, **args)
+    remote = tfrecords.video_dataset_from_tfrecords(records, service=cluster, **args)
+    assert remote.class_names == list(CLASSES)
+    epochs = []
+    for _ in range(2):
+        want, got = _sorted_elements(local), _sorted_elements(remote)
+        assert len(got) == 6 and sorted(label for label, _ in got) == [0, 0, 1, 1, 2, 2]
+        assert got == want  # the same records, clips, crops and flips
+        epochs.append(got)
+    assert epochs[0] != epochs[1]
+
+
+def test_record_offsets_read_each_record(records):
+    shard = os.path.join(records, "shard-00000-of-00002.tfrecord")
+    expected = [r.numpy() for r in tf.data.TFRecordDataset(shard)]
+    offsets = tfrecords.record_offsets(shard)
+    assert len(offsets) == 3 and offsets[0] == 0
+    assert [tfrecords.read_record(shard, o) for o in offsets] == expected
 
 
 def test_arguments_are_checked(videos):
