@@ -25,11 +25,31 @@ def check_input_dtype(input_dtype):
     return input_dtype
 
 
+def _zero_initializers(config):
+    """`config` with every `*_initializer` entry (nested ones too) `"zeros"`."""
+    if isinstance(config, dict):
+        return {
+            key: "zeros"
+            if key.endswith("_initializer") and value is not None
+            else _zero_initializers(value)
+            for key, value in config.items()
+        }
+    if isinstance(config, list):
+        return [_zero_initializers(value) for value in config]
+    return config
+
+
 def float16_model(model):
-    """A copy of `model` whose layers compute and store weights in float16."""
+    """A copy of `model` whose layers compute and store weights in float16.
+
+    The copy's weights are the model's (cast), so its layers are built with
+    zeros initializers: an initializer need not work in float16 (JAX's
+    `Orthogonal`, the recurrent initializer of GRU and LSTM, needs a QR
+    decomposition that LAPACK has no float16 for).
+    """
 
     def clone(layer):
-        config = layer.get_config()
+        config = _zero_initializers(layer.get_config())
         config["dtype"] = "float16"
         copy = type(layer).from_config(config)
         return copy

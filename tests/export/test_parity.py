@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import keras
 import numpy as np
 
 from keras_video.export import parity
@@ -67,3 +68,35 @@ def test_parity_model_rescales_and_gives_logits():
     assert clips[0].dtype == np.uint8 and clips[0].shape == (3, 8, 32, 32, 3)
     out = np.asarray(model(clips[0].astype("float32")))
     assert out.shape == (3, 4) and not np.allclose(out.sum(-1), 1.0)  # logits
+
+
+def test_calibrate_batch_norm_sets_each_layers_batch_statistics():
+    inputs = keras.Input((4, 6, 6, 2))
+    x = keras.layers.Conv3D(3, 1, name="conv")(inputs)
+    x = keras.layers.BatchNormalization(name="bn1")(x)
+    x = keras.layers.ReLU()(x)
+    x = keras.layers.Conv3D(2, 1, name="conv2")(x)
+    x = keras.layers.BatchNormalization(name="bn2", momentum=0.9)(x)
+    model = keras.Model(inputs, x)
+    clips = [np.random.default_rng(0).normal(3.0, 2.0, (5, 4, 6, 6, 2))]
+    clips[0] = clips[0].astype("float32")
+    assert parity.calibrate_batch_norm(model, clips) == 2
+    conv = model.get_layer("conv")
+    kernel, bias = (keras.ops.convert_to_numpy(w) for w in conv.weights)
+    a = clips[0] @ kernel.reshape(2, 3) + bias  # the 1x1x1 convolution
+    bn1 = model.get_layer("bn1")
+    np.testing.assert_allclose(bn1.moving_mean, a.mean(axis=(0, 1, 2, 3)), atol=1e-4)
+    np.testing.assert_allclose(bn1.moving_variance, a.var(axis=(0, 1, 2, 3)),
+                               rtol=1e-4)  # fmt: skip
+    # bn2 sees bn1's output normalised by the batch statistics.
+    normed = np.maximum((a - a.mean((0, 1, 2, 3))) / np.sqrt(a.var((0, 1, 2, 3))
+                                                              + 1e-3), 0)  # fmt: skip
+    kernel2, bias2 = (
+        keras.ops.convert_to_numpy(w) for w in model.get_layer("conv2").weights
+    )
+    b = normed @ kernel2.reshape(3, 2) + bias2
+    bn2 = model.get_layer("bn2")
+    np.testing.assert_allclose(bn2.moving_mean, b.mean(axis=(0, 1, 2, 3)), atol=1e-4)
+    np.testing.assert_allclose(bn2.moving_variance, b.var(axis=(0, 1, 2, 3)),
+                               rtol=1e-3)  # fmt: skip
+    assert (bn1.momentum, bn2.momentum) == (0.99, 0.9)  # restored

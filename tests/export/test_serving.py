@@ -54,3 +54,17 @@ def test_bad_dtype_and_dynamic_frames_are_errors():
     model = keras.Model(inputs, keras.layers.GlobalAveragePooling3D()(inputs))
     with pytest.raises(ValueError, match="static clip shape"):
         serving_model(model)
+
+
+def test_float16_copy_keeps_the_weights_whatever_the_initializers():
+    # The copy is built with zeros initializers (JAX has no float16 QR for
+    # GRU's Orthogonal recurrent initializer), then takes the model's weights.
+    inputs = keras.Input((3, 5), name="clip")
+    x = keras.layers.GRU(4, name="gru")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(2, name="logits")(x))
+    half = float16_model(model)
+    gru = half.get_layer("gru")
+    assert gru.cell.recurrent_initializer.__class__.__name__ == "Zeros"
+    for got, want in zip(half.get_weights(), model.get_weights(), strict=True):
+        assert got.dtype == np.float16
+        np.testing.assert_array_equal(got, want.astype(np.float16))
