@@ -35,11 +35,12 @@ during the final save or evaluation resumes there instead of training again.
 import math
 import os
 import shutil
+import tempfile
 
 import keras
 import numpy as np
 
-from keras_video.training import checkpoints
+from keras_video.training import checkpoints, multi_host
 from keras_video.training import precision as precision_lib
 from keras_video.training.recipe import Recipe
 from keras_video.training.schedules import WarmupCosineDecay
@@ -81,6 +82,26 @@ def _class_of(path, directory):
     return os.path.relpath(path, directory).split(os.sep)[0]
 
 
+def _split_folders(data_dir):
+    """`(train_dir, val_dir)` when `data_dir` holds `train/` and `val/` (or
+    `validation/`), else `(None, None)`."""
+    train_dir = os.path.join(data_dir, "train")
+    for name in ("val", "validation"):
+        if os.path.isdir(train_dir) and os.path.isdir(os.path.join(data_dir, name)):
+            return train_dir, os.path.join(data_dir, name)
+    return None, None
+
+
+def _num_training_videos(recipe, data_dir):
+    """The training videos of `make_datasets` (all shards), listed, not read."""
+    from keras_video.data.listing import index_directory
+
+    train_dir, _ = _split_folders(data_dir)
+    if train_dir:
+        return len(index_directory(train_dir))
+    return len(index_directory(data_dir).split(recipe.validation_split, "training"))
+
+
 def make_datasets(recipe, data_dir, shard=None, verbose=False):
     """`(train_ds, val_ds, class_names, val_paths, val_labels)` for `data_dir`.
 
@@ -95,16 +116,8 @@ def make_datasets(recipe, data_dir, shard=None, verbose=False):
     train_args = dict(augment=recipe.augment, shard=shard, clip_settings=settings)
     # Validation during training: one clip per video.
     val_settings = settings.replace(num_clips=1)
-    train_dir = os.path.join(data_dir, "train")
-    val_dir = next(
-        (
-            os.path.join(data_dir, d)
-            for d in ("val", "validation")
-            if os.path.isdir(os.path.join(data_dir, d))
-        ),
-        None,
-    )
-    if os.path.isdir(train_dir) and val_dir:
+    train_dir, val_dir = _split_folders(data_dir)
+    if train_dir:
         train_ds = data.video_dataset_from_directory(train_dir, **train_args, **common)
         class_names = train_ds.class_names
         val_ds = data.video_dataset_from_directory(
@@ -175,25 +188,51 @@ class _NoScope:
         return False
 
 
-def distribution_scope(distribute):
-    """A context in which to build, compile and fit on all local devices.
+DISTRIBUTE_MODES = ("local", "multi-host")
 
-    TensorFlow: `tf.distribute.MirroredStrategy().scope()`. JAX:
-    `keras.distribution.DataParallel` set globally (reset on exit). Other
-    backends, or `distribute=False`: nothing.
+
+def distribute_mode(distribute):
+    """`None` (one device), `"local"` or `"multi-host"` for `distribute`.
+
+    `True` means `"local"`; `False` or `None` one device.
     """
-    if not distribute:
+    if distribute is None or distribute is False:
+        return None
+    if distribute is True:
+        return "local"
+    if distribute not in DISTRIBUTE_MODES:
+        raise ValueError(
+            "`distribute` must be False, True, 'local' or 'multi-host'. "
+            f"Received: distribute={distribute!r}"
+        )
+    return distribute
+
+
+def distribution_scope(distribute):
+    """A context in which to build, compile and fit.
+
+    `"local"` (or `True`), all local devices: TensorFlow
+    `tf.distribute.MirroredStrategy().scope()`; JAX
+    `keras.distribution.DataParallel` set globally (reset on exit).
+    `"multi-host"`: `multi_host.scope()` (call `multi_host.initialize`
+    first). Other backends raise; `distribute=False`: nothing.
+    """
+    mode = distribute_mode(distribute)
+    if mode is None:
         return _NoScope()
     backend = keras.backend.backend()
+    if backend not in ("tensorflow", "jax"):
+        raise ValueError(
+            f"--distribute supports the tensorflow and jax backends. "
+            f"Received: {backend}"
+        )
+    if mode == "multi-host":
+        return multi_host.scope()
     if backend == "tensorflow":
         import tensorflow as tf
 
         return tf.distribute.MirroredStrategy().scope()
-    if backend == "jax":
-        return _DataParallelScope()
-    raise ValueError(
-        f"--distribute supports the tensorflow and jax backends. Received: {backend}"
-    )
+    return _DataParallelScope()
 
 
 class _DataParallelScope:
@@ -211,8 +250,12 @@ class _DataParallelScope:
 
 
 def num_replicas(distribute):
-    if not distribute:
+    """Devices training in sync (over every host with `"multi-host"`)."""
+    mode = distribute_mode(distribute)
+    if mode is None:
         return 1
+    if mode == "multi-host":
+        return multi_host.num_replicas()
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
@@ -356,6 +399,55 @@ def evaluate_videos(
 # ------------------------------------------------------------------------ train
 
 
+def _copy_backup(source_dir, target_dir):
+    """Copies the committed backup of `source_dir` (if any) to `target_dir`
+    (a non-chief host's own backup folder), leaving `source_dir` untouched."""
+    state = checkpoints.backup_state(source_dir)
+    if state is None:
+        return
+    os.makedirs(target_dir, exist_ok=True)
+    name = os.path.basename(state.weights_path)
+    checkpoints.atomic_save(
+        os.path.join(target_dir, name),
+        lambda tmp: shutil.copyfile(state.weights_path, tmp),
+    )
+    checkpoints.atomic_write_json(
+        os.path.join(target_dir, checkpoints.METADATA),
+        {"epoch": state.epoch, "batch": 0, "weights": name},
+    )
+
+
+def _batch_datasets(mode, recipe, replicas, train_ds, val_ds, num_train, cluster):
+    """`(train_ds, val_ds, steps_per_epoch)` with the batches each process feeds.
+
+    One device: as they are. `"local"`: an equal share of each batch for every
+    device (JAX needs it; Keras' TF trainer fails on uneven per-replica
+    batches). `"multi-host"`: this host's share of the global batch; every
+    host takes the same number of steps (that of the smallest file shard).
+    """
+    if mode is None:
+        return train_ds, val_ds, math.ceil(num_train / recipe.batch_size)
+    if mode == "local":
+        batch = recipe.batch_size - recipe.batch_size % replicas
+        train_ds = train_ds.unbatch().batch(batch, drop_remainder=True)
+        val_ds = val_ds.unbatch().batch(batch, drop_remainder=True)
+        return train_ds, val_ds, num_train // batch
+    batch = multi_host.host_batch_size(recipe.batch_size, cluster)
+    steps = num_train // cluster.num_processes // batch
+    if steps < 1:
+        raise ValueError(
+            f"Too few training clips for one global batch on each host: "
+            f"{num_train} clips over {cluster.num_processes} hosts. Received: "
+            f"batch_size={recipe.batch_size}"
+        )
+    train_ds = train_ds.unbatch().batch(batch, drop_remainder=True)
+    # Every host validates on every video (the same batches on all hosts).
+    val_ds = val_ds.unbatch().batch(
+        batch, drop_remainder=multi_host.local_replicas() > 1
+    )
+    return train_ds, val_ds, steps
+
+
 def train(
     recipe,
     data_dir,
@@ -365,6 +457,7 @@ def train(
     callbacks=None,
     evaluate=True,
     tensorboard=True,
+    cluster=None,
 ):
     """Trains `recipe` on `data_dir`, writing everything to `run_dir`.
 
@@ -373,23 +466,70 @@ def train(
     after its last epoch (while saving `model.keras` or evaluating) trains no
     more epochs on the rerun; its `history` is then empty.
 
+    Multi-host (`distribute="multi-host"`, one process per host, see
+    `keras_video.training.multi_host`): each host reads its own shard of the
+    training files (`shard=(num_processes, process_id)`) and feeds
+    `batch_size / num_processes` clips of each global batch. Only the chief
+    (process 0) writes `run_dir` (which must be the same shared folder on
+    every host); the others write to a temporary folder deleted at the end
+    and, on a restart, restore the chief's backup. Only the chief evaluates.
+
     Args:
         recipe: a `Recipe`.
         data_dir: class folders, or `train/` + `val/` folders of them.
         run_dir: output folder (created).
-        distribute: train on all local devices (see `distribution_scope`).
+        distribute: `False` (one device), `True` or `"local"` (all local
+            devices, see `distribution_scope`) or `"multi-host"`.
         verbose: `model.fit` verbosity (`"auto"`: progress bars).
         callbacks: extra Keras callbacks.
         evaluate: run the final multi-clip x multi-crop video evaluation.
         tensorboard: write TensorBoard logs.
+        cluster: `multi_host.Cluster` for `"multi-host"` (default:
+            `multi_host.cluster_spec()`, from the environment).
 
     Returns:
         dict: `history` (per-epoch metrics), `eval` (video-level results or
         `None`), `model_path`, `policy`, `class_names`, `model`, `replicas`
-        (devices trained on).
+        (devices trained on). On a non-chief host `eval` and `model_path`
+        are `None`.
     """
     if not isinstance(recipe, Recipe):
         raise TypeError(f"`recipe` must be a Recipe. Received: {recipe!r}")
+    mode = distribute_mode(distribute)
+    chief = True
+    if mode == "multi-host":
+        cluster = cluster or multi_host.cluster_spec()
+        multi_host.initialize(cluster)
+        chief = multi_host.is_chief(cluster)
+    out_dir = run_dir
+    if not chief:
+        out_dir = tempfile.mkdtemp(prefix=f"keras_video_worker{cluster.process_id}_")
+        _copy_backup(os.path.join(run_dir, "backup"), os.path.join(out_dir, "backup"))
+    try:
+        result = _train(
+            recipe, data_dir, out_dir, mode, cluster, verbose, callbacks,
+            evaluate and chief, tensorboard,
+        )  # fmt: skip
+    finally:
+        if not chief:
+            shutil.rmtree(out_dir, ignore_errors=True)
+    if not chief:
+        result["model_path"] = None
+    return result
+
+
+def _evaluate(model, val_paths, val_labels, recipe, run_dir):
+    """`evaluate_videos`, saved to `run_dir/eval.json` (less the predictions)."""
+    results = evaluate_videos(model, val_paths, val_labels, recipe)
+    saved = {k: v for k, v in results.items() if k != "predictions"}
+    checkpoints.atomic_write_json(os.path.join(run_dir, "eval.json"), saved, indent=2)
+    return results
+
+
+def _train(
+    recipe, data_dir, run_dir, mode, cluster, verbose, callbacks, evaluate,
+    tensorboard,
+):  # fmt: skip
     os.makedirs(run_dir, exist_ok=True)
     checkpoints.remove_temporary_files(run_dir)
     checkpoints.atomic_save(os.path.join(run_dir, "recipe.json"), recipe.save)
@@ -397,23 +537,20 @@ def train(
     policy = precision_lib.resolve_precision(recipe.precision)
     previous_policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy(policy)
+    shard = None
+    if mode == "multi-host":
+        shard = (cluster.num_processes, cluster.process_id)
     try:
-        with distribution_scope(distribute):
-            replicas = num_replicas(distribute)
+        with distribution_scope(mode):
+            replicas = num_replicas(mode)
             train_ds, val_ds, class_names, val_paths, val_labels = make_datasets(
-                recipe, data_dir, verbose=verbose not in (0, False)
+                recipe, data_dir, shard=shard, verbose=verbose not in (0, False)
             )
-            num_train = len(train_ds.file_paths) * recipe.num_clips
-            if distribute:
-                # Every device gets an equal share of each batch (JAX needs it;
-                # Keras' TF trainer fails on uneven per-replica batches). The
-                # final video-level evaluation still sees every video.
-                batch = recipe.batch_size - recipe.batch_size % replicas
-                train_ds = train_ds.unbatch().batch(batch, drop_remainder=True)
-                val_ds = val_ds.unbatch().batch(batch, drop_remainder=True)
-                steps_per_epoch = num_train // batch
-            else:
-                steps_per_epoch = math.ceil(num_train / recipe.batch_size)
+            # The clips of an epoch, all hosts together.
+            num_train = _num_training_videos(recipe, data_dir) * recipe.num_clips
+            train_ds, val_ds, steps_per_epoch = _batch_datasets(
+                mode, recipe, replicas, train_ds, val_ds, num_train, cluster
+            )
             checkpoints.atomic_write_json(
                 os.path.join(run_dir, "class_names.json"), class_names
             )
@@ -429,8 +566,13 @@ def train(
             backup_dir = os.path.join(run_dir, "backup")
             for _ in range(_backup_epoch(backup_dir)):
                 iter(train_ds)
+            if mode == "multi-host":
+                train_ds = multi_host.distribute_dataset(train_ds.repeat())
+                val_ds = multi_host.distribute_dataset(val_ds)
+            else:
+                train_ds = train_ds.repeat()
             history = model.fit(
-                train_ds.repeat(),
+                train_ds,
                 steps_per_epoch=steps_per_epoch,
                 validation_data=val_ds,
                 epochs=recipe.epochs,
@@ -440,14 +582,14 @@ def train(
             model_path = os.path.join(run_dir, "model.keras")
             checkpoints.atomic_save(model_path, model.save)
             results = None
-            if evaluate:
-                results = evaluate_videos(model, val_paths, val_labels, recipe)
-                saved = {k: v for k, v in results.items() if k != "predictions"}
-                checkpoints.atomic_write_json(
-                    os.path.join(run_dir, "eval.json"), saved, indent=2
-                )
-            # The run is complete: a rerun now starts a new run from epoch 0.
-            shutil.rmtree(backup_dir, ignore_errors=True)
+            if evaluate and mode != "multi-host":
+                results = _evaluate(model, val_paths, val_labels, recipe, run_dir)
+        if evaluate and mode == "multi-host":
+            # The chief alone, on a copy of the model outside the cluster.
+            eval_model = keras.saving.load_model(model_path)
+            results = _evaluate(eval_model, val_paths, val_labels, recipe, run_dir)
+        # The run is complete: a rerun now starts a new run from epoch 0.
+        shutil.rmtree(backup_dir, ignore_errors=True)
     finally:
         keras.config.set_dtype_policy(previous_policy)
     return {
