@@ -102,18 +102,22 @@ def _num_training_videos(recipe, data_dir):
     return len(index_directory(data_dir).split(recipe.validation_split, "training"))
 
 
-def make_datasets(recipe, data_dir, shard=None, verbose=False):
+def make_datasets(recipe, data_dir, shard=None, verbose=False, service=None):
     """`(train_ds, val_ds, class_names, val_paths, val_labels)` for `data_dir`.
 
     `data_dir` holds class folders (the last `validation_split` of the shuffled
     files are validation), or `train/` and `val/` (or `validation/`) folders
-    of class folders.
+    of class folders. `service`: a tf.data service dispatcher's address that
+    decodes and augments the training clips (`keras_video.data.service`; the
+    same clips, in another order); validation decodes here.
     """
     from keras_video import data
 
     settings = recipe.clip_settings()
     common = dict(batch_size=recipe.batch_size, seed=recipe.seed, verbose=verbose)
-    train_args = dict(augment=recipe.augment, shard=shard, clip_settings=settings)
+    train_args = dict(
+        augment=recipe.augment, shard=shard, clip_settings=settings, service=service
+    )
     # Validation during training: one clip per video.
     val_settings = settings.replace(num_clips=1)
     train_dir, val_dir = _split_folders(data_dir)
@@ -458,6 +462,7 @@ def train(
     evaluate=True,
     tensorboard=True,
     cluster=None,
+    service=None,
 ):
     """Trains `recipe` on `data_dir`, writing everything to `run_dir`.
 
@@ -486,6 +491,8 @@ def train(
         tensorboard: write TensorBoard logs.
         cluster: `multi_host.Cluster` for `"multi-host"` (default:
             `multi_host.cluster_spec()`, from the environment).
+        service: a tf.data service dispatcher's address: the training clips
+            are decoded and augmented by its workers (see `make_datasets`).
 
     Returns:
         dict: `history` (per-epoch metrics), `eval` (video-level results or
@@ -508,7 +515,7 @@ def train(
     try:
         result = _train(
             recipe, data_dir, out_dir, mode, cluster, verbose, callbacks,
-            evaluate and chief, tensorboard,
+            evaluate and chief, tensorboard, service,
         )  # fmt: skip
     finally:
         if not chief:
@@ -528,7 +535,7 @@ def _evaluate(model, val_paths, val_labels, recipe, run_dir):
 
 def _train(
     recipe, data_dir, run_dir, mode, cluster, verbose, callbacks, evaluate,
-    tensorboard,
+    tensorboard, service,
 ):  # fmt: skip
     os.makedirs(run_dir, exist_ok=True)
     checkpoints.remove_temporary_files(run_dir)
@@ -544,7 +551,7 @@ def _train(
         with distribution_scope(mode):
             replicas = num_replicas(mode)
             train_ds, val_ds, class_names, val_paths, val_labels = make_datasets(
-                recipe, data_dir, shard=shard, verbose=verbose not in (0, False)
+                recipe, data_dir, shard, verbose not in (0, False), service
             )
             # The clips of an epoch, all hosts together.
             num_train = _num_training_videos(recipe, data_dir) * recipe.num_clips
