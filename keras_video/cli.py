@@ -373,6 +373,11 @@ def _cmd_train(args):
     )
     kwargs = {}
     on_hosts = args.distribute == "multi-host" and recipe.task == "classification"
+    if args.data_service and recipe.task != "classification":
+        raise CommandError(f"--data-service trains classification recipes only, "
+                           f"not {recipe.task}")  # fmt: skip
+    if args.data_service:
+        kwargs["service"] = args.data_service
     if on_hosts:  # localization and detection train on one device (they say so)
         from keras_video.training import multi_host
 
@@ -464,6 +469,12 @@ def _add_train(subparsers):
         type=int,
         help="multi-host: this host, 0 = chief "
         "(default $KERAS_DISTRIBUTION_PROCESS_ID)",
+    )
+    p.add_argument(
+        "--data-service",
+        metavar="HOST:PORT",
+        help="decode and augment the training clips on this tf.data service "
+        "dispatcher's workers (keras-video data-service; classification)",
     )
     p.add_argument("--no-eval", action="store_true", help="skip the video-level eval")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
