@@ -363,6 +363,16 @@ def _cmd_train(args):
 
     recipe = load_recipe(args.recipe)
     overrides = list(args.overrides)
+    distribute = args.distribute
+    if distribute not in (None, "local", "multi-host"):
+        if "=" not in distribute:
+            raise CommandError(
+                f"--distribute takes local or multi-host (or nothing: local). "
+                f"Received: --distribute {distribute}"
+            )
+        # `--distribute key=value`: a bare --distribute, then an override.
+        overrides.insert(0, distribute)
+        distribute = "local"
     for flag, key in ((args.epochs, "epochs"), (args.batch_size, "batch_size"),
                       (args.precision, "precision"), (args.seed, "seed")):  # fmt: skip
         if flag is not None:
@@ -372,7 +382,7 @@ def _cmd_train(args):
         "runs", os.path.splitext(os.path.basename(args.recipe))[0]
     )
     kwargs = {}
-    on_hosts = args.distribute == "multi-host" and recipe.task == "classification"
+    on_hosts = distribute == "multi-host" and recipe.task == "classification"
     if args.data_service and recipe.task != "classification":
         raise CommandError(f"--data-service trains classification recipes only, "
                            f"not {recipe.task}")  # fmt: skip
@@ -388,7 +398,7 @@ def _cmd_train(args):
         recipe,
         args.data,
         output,
-        distribute=args.distribute or False,
+        distribute=distribute or False,
         verbose=0 if args.quiet else "auto",
         evaluate=not args.no_eval,
         **kwargs,
@@ -447,7 +457,7 @@ def _add_train(subparsers):
         "--distribute",
         nargs="?",
         const="local",
-        choices=("local", "multi-host"),
+        metavar="{local,multi-host}",
         help="local (the default of a bare --distribute): all local devices, "
         "MirroredStrategy (TF) or DataParallel (JAX); multi-host: one process "
         "per host, MultiWorkerMirroredStrategy (TF) or jax.distributed + "
