@@ -240,19 +240,25 @@ def local_replicas():
     return num_replicas() // cluster.num_processes
 
 
-def host_batch_size(global_batch_size, cluster):
-    """This host's share of `global_batch_size` (every host the same).
+def host_batch_size(global_batch_size, num_processes, devices_per_host=1):
+    """Each host's share of `global_batch_size` (every host the same).
 
     Raises:
         ValueError: when the hosts (and each host's devices) cannot share the
             batch equally.
+
+    Example:
+
+    ```python
+    host_batch_size(64, num_processes=4, devices_per_host=2)  # 16
+    ```
     """
-    per_host, remainder = divmod(int(global_batch_size), cluster.num_processes)
-    if remainder or per_host < 1 or per_host % local_replicas():
+    per_host, remainder = divmod(int(global_batch_size), num_processes)
+    if remainder or per_host < 1 or per_host % devices_per_host:
         raise ValueError(
             "The global batch must split evenly over the hosts and their "
-            f"devices ({cluster.num_processes} hosts x {local_replicas()} "
-            f"devices). Received: batch_size={global_batch_size}"
+            f"devices ({num_processes} hosts x {devices_per_host} devices). "
+            f"Received: batch_size={global_batch_size}"
         )
     return per_host
 

@@ -436,7 +436,9 @@ def _batch_datasets(mode, recipe, replicas, train_ds, val_ds, num_train, cluster
         train_ds = train_ds.unbatch().batch(batch, drop_remainder=True)
         val_ds = val_ds.unbatch().batch(batch, drop_remainder=True)
         return train_ds, val_ds, num_train // batch
-    batch = multi_host.host_batch_size(recipe.batch_size, cluster)
+    batch = multi_host.host_batch_size(
+        recipe.batch_size, cluster.num_processes, multi_host.local_replicas()
+    )
     steps = num_train // cluster.num_processes // batch
     if steps < 1:
         raise ValueError(

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from keras_video.data import service, write_motion_dataset
-from keras_video.training import checkpoints, multi_host
+from keras_video.training import checkpoints, multi_host, runner
 from tests.conftest import ROOT
 
 CLASSES = ("left", "right", "up", "down")
@@ -252,3 +252,20 @@ def test_cluster_spec_errors(args, message, monkeypatch):
 def test_tf_config_needs_every_address():
     with pytest.raises(ValueError, match="needs every host's address"):
         multi_host.tf_config(multi_host.Cluster(("h0:1",), 2, 0))
+
+
+def test_host_batch_size():
+    assert multi_host.host_batch_size(12, 2) == 6
+    assert multi_host.host_batch_size(64, 4, devices_per_host=2) == 16
+    for args in ((12, 5), (2, 4), (12, 2, 4)):
+        with pytest.raises(ValueError, match="split evenly"):
+            multi_host.host_batch_size(*args)
+
+
+def test_distribute_modes():
+    assert [runner.distribute_mode(d) for d in (False, None, True, "local")] == [
+        None, None, "local", "local",
+    ]  # fmt: skip
+    assert runner.distribute_mode("multi-host") == "multi-host"
+    with pytest.raises(ValueError, match="Received: distribute='hosts'"):
+        runner.distribute_mode("hosts")
