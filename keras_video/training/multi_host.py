@@ -157,6 +157,12 @@ def initialize(cluster):
         return
     backend = keras.backend.backend()
     if backend == "jax":
+        import jax
+
+        # CPU hosts exchange gradients through Gloo (JAX 0.10's default; an
+        # older default of "none" would fail on the first cross-host step).
+        if jax.config.jax_cpu_collectives_implementation in (None, "none"):
+            jax.config.update("jax_cpu_collectives_implementation", "gloo")
         keras.distribution.initialize(
             ",".join(cluster.job_addresses), cluster.num_processes, cluster.process_id
         )
