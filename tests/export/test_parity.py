@@ -14,12 +14,16 @@ from tests.conftest import ROOT
 
 SCRIPT = r"""
 import json, sys
-from keras_video.export import check_parity
+from keras_video.export import ExportError, check_parity
 from keras_video.export.parity import parity_model
 rows = []
 for name, format, float16 in json.loads(sys.argv[1]):
-    r = check_parity(parity_model(name), format, float16=float16, input_dtype="uint8")
-    rows.append([name, format, float16, r["max_abs_diff"], list(r["keras"].shape)])
+    try:
+        r = check_parity(parity_model(name), format, float16=float16,
+                         input_dtype="uint8")
+        rows.append([name, format, float16, r["max_abs_diff"], list(r["keras"].shape)])
+    except ExportError as error:
+        rows.append([name, format, float16, str(error), None])
 print(json.dumps(rows))
 """
 
@@ -35,29 +39,32 @@ def run_on(backend, cases):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_jax_saved_model_and_litert_match_keras():
-    # SavedModel through jax2tf (Keras' own JAX export); LiteRT from it.
-    # Two inputs and a GRU (its unused seed state dropped) through LiteRT too.
+def test_jax_artifacts_match_keras():
+    # SavedModel through jax2tf (Keras' own JAX export), float16 through a
+    # ConvGRU (the float16 copy is built without the Orthogonal recurrent
+    # initializer, which JAX cannot run in float16); LiteRT from it, with
+    # two inputs in one batch-1 signature. ONNX: Keras' JAX exporter needs
+    # jax2onnx, which the export extra does not install (it brings flax,
+    # orbax, ...): a one-line error.
     cases = [
-        ["r2plus1d_18", "saved_model", False],
-        ["recurrent_cnn", "litert", False],
-        ["c3d", "litert", True],
+        ["recurrent_cnn", "saved_model", True],
         ["two_stream", "litert", False],
-        ["cnn_rnn", "litert", False],
+        ["c3d", "onnx", False],
     ]
-    for name, format, float16, diff, shape in run_on("jax", cases):
-        assert shape == [2, 4], (name, format)
+    rows = {(n, f): (d, shape) for n, f, _, d, shape in run_on("jax", cases)}
+    for name, format, float16 in cases[:2]:
+        diff, shape = rows[name, format]
+        assert shape == [2, 4], (name, format, diff)
         assert diff <= (5e-3 if float16 else 1e-4), (name, format, diff)
+    message, _ = rows["c3d", "onnx"]
+    assert "to onnx" in message and "jax2onnx" in message and "\n" not in message
 
 
 def test_torch_onnx_matches_keras():
-    cases = [
-        ["r3d_18", "onnx", False],
-        ["cnn_rnn", "onnx", False],
-        ["two_stream", "onnx", False],
-    ]
+    # Two inputs in one batch-1 signature.
+    cases = [["two_stream", "onnx", False]]
     for name, format, _, diff, shape in run_on("torch", cases):
-        assert shape == [2, 4], (name, format)
+        assert shape == [2, 4], (name, format, diff)
         assert diff <= 1e-4, (name, format, diff)
 
 
@@ -71,6 +78,7 @@ def test_parity_model_rescales_and_gives_logits():
 
 
 def test_calibrate_batch_norm_sets_each_layers_batch_statistics():
+    keras.utils.set_random_seed(0)
     inputs = keras.Input((4, 6, 6, 2))
     x = keras.layers.Conv3D(3, 1, name="conv")(inputs)
     x = keras.layers.BatchNormalization(name="bn1")(x)
@@ -78,25 +86,25 @@ def test_calibrate_batch_norm_sets_each_layers_batch_statistics():
     x = keras.layers.Conv3D(2, 1, name="conv2")(x)
     x = keras.layers.BatchNormalization(name="bn2", momentum=0.9)(x)
     model = keras.Model(inputs, x)
-    clips = [np.random.default_rng(0).normal(3.0, 2.0, (5, 4, 6, 6, 2))]
-    clips[0] = clips[0].astype("float32")
-    assert parity.calibrate_batch_norm(model, clips) == 2
-    conv = model.get_layer("conv")
-    kernel, bias = (keras.ops.convert_to_numpy(w) for w in conv.weights)
-    a = clips[0] @ kernel.reshape(2, 3) + bias  # the 1x1x1 convolution
-    bn1 = model.get_layer("bn1")
-    np.testing.assert_allclose(bn1.moving_mean, a.mean(axis=(0, 1, 2, 3)), atol=1e-4)
-    np.testing.assert_allclose(bn1.moving_variance, a.var(axis=(0, 1, 2, 3)),
-                               rtol=1e-4)  # fmt: skip
-    # bn2 sees bn1's output normalised by the batch statistics.
-    normed = np.maximum((a - a.mean((0, 1, 2, 3))) / np.sqrt(a.var((0, 1, 2, 3))
-                                                              + 1e-3), 0)  # fmt: skip
-    kernel2, bias2 = (
-        keras.ops.convert_to_numpy(w) for w in model.get_layer("conv2").weights
+    rng = np.random.default_rng(0)
+    clip = (rng.normal(size=(5, 4, 6, 6, 2)) * [3.0, 0.1]).astype("float32")
+    assert parity.calibrate_batch_norm(model, [clip]) == 2
+    kernel, bias = map(np.asarray, model.get_layer("conv").get_weights())
+    a = clip @ kernel.reshape(2, 3) + bias  # the 1x1x1 convolution
+    axes = (0, 1, 2, 3)
+    bn1, bn2 = model.get_layer("bn1"), model.get_layer("bn2")
+    np.testing.assert_allclose(bn1.moving_mean, a.mean(axes), atol=1e-4)
+    np.testing.assert_allclose(
+        bn1.moving_variance, np.maximum(a.var(axes), 1.0), rtol=1e-4
     )
+    # bn2's batch: bn1's output normalised by the batch statistics.
+    normed = np.maximum((a - a.mean(axes)) / np.sqrt(a.var(axes) + 1e-3), 0)
+    kernel2, bias2 = map(np.asarray, model.get_layer("conv2").get_weights())
     b = normed @ kernel2.reshape(3, 2) + bias2
-    bn2 = model.get_layer("bn2")
-    np.testing.assert_allclose(bn2.moving_mean, b.mean(axis=(0, 1, 2, 3)), atol=1e-4)
-    np.testing.assert_allclose(bn2.moving_variance, b.var(axis=(0, 1, 2, 3)),
-                               rtol=1e-3)  # fmt: skip
+    np.testing.assert_allclose(bn2.moving_mean, b.mean(axes), atol=1e-4)
+    np.testing.assert_allclose(
+        bn2.moving_variance, np.maximum(b.var(axes), 1.0), rtol=1e-3
+    )
+    variances = np.concatenate([a.var(axes), b.var(axes)])
+    assert variances.min() < 1.0 < variances.max()  # both cases were met
     assert (bn1.momentum, bn2.momentum) == (0.99, 0.9)  # restored
