@@ -9,5 +9,5 @@ from tests.export.zoo import LARGEST, check_constructor
 
 
 @pytest.mark.parametrize("name", [n for n in LARGEST if n in registry.MODELS])
-def test_largest_constructors_match_keras_in_their_runtime(name):
-    check_constructor(name)
+def test_largest_constructors_match_keras_in_their_runtime(name, tmp_path):
+    check_constructor(name, tmp_path)
