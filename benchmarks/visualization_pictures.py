@@ -8,10 +8,13 @@
   frames of the cricket clip (`explain_video`, Kinetics InceptionI3D,
   `Mixed_5c`), the top classes written on each frame.
 - `visualization_motion.png`: a held-out clip of the synthetic motion set
-  (a shape moving right) and the small 3D CNN of
-  `benchmarks/grad_cam_boxes.py` (seed 0): the frames with the shape's box,
-  Grad-CAM, and HiResCAM (`weighting="elementwise"`), 4 of 8 frames.
-- `visualization_class_model.png` / `.gif`: class-model clips of that CNN
+  (a shape moving right) and the CAM-style motion CNN of
+  `benchmarks/grad_cam_boxes.py` (`model="motion"`, seed 0, the one whose
+  Grad-CAM mass in the box is measured there): the frames with the shape's
+  box, Grad-CAM, and HiResCAM (`weighting="elementwise"`), 4 of 8 frames.
+  With global average pooling the two maps are the same.
+- `visualization_class_model.png` / `.gif`: class-model clips of the
+  max-pooled CNN of `grad_cam_boxes.py` (`model="max"`, seed 0)
   for "right" and "up" (`class_model`, 200 steps, jitter 1, blur every 4
   steps): 4 of 8 frames each, the clip written as GIF.
 
@@ -119,7 +122,7 @@ def outline(frames, boxes):
 
 
 def motion():
-    model = grad_cam_boxes.train(seed=0)
+    model = grad_cam_boxes.train(seed=0, model="motion")
     clips, labels, boxes = grad_cam_boxes.motion_clips(4, seed=1)
     k = int(np.flatnonzero(labels == 1)[1])  # a shape moving right
     clip, label = clips[k], int(labels[k])
@@ -131,10 +134,10 @@ def motion():
     picks = [1, 3, 5, 7]
     rows = [rows_of([enlarge(v[t], 5) for t in picks]) for v in views]
     save_png("visualization_motion.png", stack(rows, gap=8))
-    return model
 
 
-def class_models(model):
+def class_models():
+    model = grad_cam_boxes.train(seed=0, model="max")
     rows, clips = [], []
     for name in ("right", "up"):
         index = grad_cam_boxes.CLASSES.index(name)
@@ -153,7 +156,8 @@ def main():
     IMAGES.mkdir(parents=True, exist_ok=True)
     filters()
     cricket()
-    class_models(motion())
+    motion()
+    class_models()
 
 
 if __name__ == "__main__":
