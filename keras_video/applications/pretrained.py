@@ -129,9 +129,13 @@ class Converter:
         """The preset's data settings (a dict), from `data_config`."""
         return _resolve(self.data_config)
 
+    def build_model(self):
+        """The full published network (`build`), random weights."""
+        return _resolve(self.build)()
+
     def convert(self, state_dict):
         """The full Keras model with every weight set from `state_dict`."""
-        model = _resolve(self.build)()
+        model = self.build_model()
         _resolve(self.assign)(state_dict, model)
         return model
 
