@@ -769,9 +769,12 @@ def _add_i3d_commands(subparsers):
 
     predict = subparsers.add_parser(
         "predict",
-        help="top classes of a video: Kinetics-400 InceptionI3D, or a trained model",
-        description="Without --model: the top Kinetics-400 classes from InceptionI3D "
-        "(the converted weights; see `keras-video weights convert`). With --model: "
+        help="top classes of a video: Kinetics-400 presets, or a trained model",
+        description="Without --model: the top Kinetics-400 classes from InceptionI3D, "
+        "or with --preset NAME from that converted preset (r3d_18, slowfast_r50, "
+        "...), each with the clip protocol and normalisation it was trained with, "
+        "logits averaged over --num-clips uniform clips (the converted weights; "
+        "see `keras-video weights convert`). With --model: "
         "a model written by `keras-video train`, its class names and clip settings "
         "read from the run folder (class_names.json, recipe.json), scores averaged "
         "over num_clips x num_crops test clips as `keras-video evaluate` does. "
@@ -796,14 +799,24 @@ def _add_i3d_commands(subparsers):
     )  # fmt: skip
     predict.add_argument("--model", help="a .keras model from `keras-video train`")
     predict.add_argument(
+        "--preset",
+        metavar="NAME",
+        help="Kinetics-400 with a converted preset (r3d_18, mc3_18, r2plus1d_18, "
+        "slowfast_r50, slow_r50, i3d_r50, i3d-kinetics400; made by `keras-video "
+        "weights convert NAME`), with its own clip protocol (frames, step, short "
+        "side, crop) and normalisation; default: the InceptionI3D",
+    )
+    predict.add_argument(
         "--num-clips", type=int, help="default: 3 (Kinetics) or the recipe's"
     )
     predict.add_argument(
         "--clip-length",
         type=int,
-        help="Kinetics only: frames per clip (default: the model's 64)",
+        help="InceptionI3D only: frames per clip (default: the model's 64)",
     )
-    predict.add_argument("--num-crops", type=int, choices=(1, 3), help="--model only")
+    predict.add_argument(
+        "--num-crops", type=int, choices=(1, 3), help="default: 1, or the recipe's"
+    )
     predict.add_argument("--top", type=int, default=5)
     predict.set_defaults(func=_cmd_predict)
 
@@ -873,7 +886,11 @@ def _cmd_predict(args):
             num_clips=args.num_clips or 3,
             clip_length=args.clip_length,
             top=args.top,
+            preset=args.preset,
+            num_crops=args.num_crops or 1,
         )
+    elif args.preset is not None:
+        raise CommandError("give --model or --preset, not both")
     else:
         rows = _predict_with_run_model(args)
     for index, name, score in rows:
