@@ -266,3 +266,32 @@ def test_worker_processes_decode_a_lost_one_does_not_hang_and_can_restart(
         out, _ = procs[1].communicate(timeout=60)
         dispatcher.stop()
     assert procs[1].returncode == 0 and out.strip().endswith("stopped")
+
+
+READ_AND_EXIT = """
+import sys
+from keras_video.data import datasets
+ds = datasets.video_dataset_from_directory(
+    sys.argv[1], batch_size=2, clip_length=4, image_size=(24, 24), seed=0,
+    verbose=False, service=sys.argv[2],
+)
+iterator = iter(ds.repeat().as_numpy_iterator())
+for _ in range(3):
+    next(iterator)
+print("read 3 batches", flush=True)
+"""
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
+def test_a_reader_alive_at_exit_does_not_hang_the_process(videos, cluster, backend):
+    # A trainer's repeated dataset is still being read when its process ends.
+    # Its watchdog's Python call in flight could not take the GIL during
+    # finalization, and TensorFlow's destructor waited for it: the process
+    # never exited (before `service._stop_watchdogs`).
+    env = dict(os.environ, KERAS_BACKEND=backend, JAX_PLATFORMS="cpu")
+    proc = subprocess.run(
+        [sys.executable, "-c", READ_AND_EXIT, videos, cluster],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "read 3 batches" in proc.stdout
