@@ -24,7 +24,7 @@ COVERED_ELSEWHERE = {
 
 # The number of test functions when this guard was last raised; raise it as
 # tests are added. A drop means tests were deleted or stopped being collected.
-MIN_TEST_FUNCTIONS = 730
+MIN_TEST_FUNCTIONS = 760
 
 
 def mirrored_test(module):

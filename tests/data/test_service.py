@@ -265,7 +265,12 @@ def test_worker_processes_decode_a_lost_one_does_not_hang_and_can_restart(
         procs[1].send_signal(signal.SIGTERM)
         out, _ = procs[1].communicate(timeout=60)
         dispatcher.stop()
-    assert procs[1].returncode == 0 and out.strip().endswith("stopped")
+    # SIGTERM ends the worker: a clean stop, or (`service.serve`'s bound on a
+    # TensorFlow stop that blocks; seen here once, under a full suite's load)
+    # status 1 after its 10 s, never a process left running.
+    lines = out.strip().splitlines()
+    assert lines[-1].endswith(("stopped", "exits with status 1 after 10 s)")), out
+    assert procs[1].returncode == (0 if lines[-1].endswith("stopped") else 1), out
 
 
 READ_AND_EXIT = """
