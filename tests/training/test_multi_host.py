@@ -133,8 +133,14 @@ def _finish(procs):
     """Waits for every process; returns the stdout of each."""
     outputs = []
     try:
-        for popen, _ in procs:
-            out, err = popen.communicate(timeout=TIMEOUT)
+        for i, (popen, _) in enumerate(procs):
+            try:
+                out, err = popen.communicate(timeout=TIMEOUT)
+            except subprocess.TimeoutExpired as e:
+                raise AssertionError(
+                    f"process {i} of {len(procs)} did not end in {TIMEOUT} s; "
+                    f"its output: {e.stdout!r}; its errors: {str(e.stderr)[-2000:]}"
+                ) from None
             assert popen.returncode == 0, err[-3000:]
             outputs.append(out)
     finally:
